@@ -1,0 +1,44 @@
+/**
+ * One query layer over two stores. Services receive a `Db` and never know which driver is behind it:
+ * D1 locally and in tests, Turso/libSQL in production when TURSO_DATABASE_URL is set.
+ */
+import { createClient } from "@libsql/client/web";
+import type { BatchItem } from "drizzle-orm/batch";
+import { drizzle as drizzleD1 } from "drizzle-orm/d1";
+import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+import * as schema from "./schema";
+
+export type Schema = typeof schema;
+// biome-ignore lint/suspicious/noExplicitAny: the run-result type differs per driver (D1Result vs ResultSet).
+export type Db = BaseSQLiteDatabase<"async", any, Schema>;
+
+export interface DbBindings {
+  DB: D1Database;
+  TURSO_DATABASE_URL?: string;
+  TURSO_AUTH_TOKEN?: string;
+}
+
+export function createDb(env: DbBindings): Db {
+  if (env.TURSO_DATABASE_URL) {
+    const client = createClient({ url: env.TURSO_DATABASE_URL, authToken: env.TURSO_AUTH_TOKEN });
+    return drizzleLibsql(client, { schema }) as unknown as Db;
+  }
+  return drizzleD1(env.DB, { schema }) as unknown as Db;
+}
+
+type Batchable = {
+  batch(items: readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]): Promise<unknown[]>;
+};
+
+/**
+ * Runs statements atomically: D1 has no interactive transactions, but `batch` is all-or-nothing on D1
+ * and on libSQL alike. Build every statement first (no reads in between), then hand them here.
+ */
+export async function batchWrite(db: Db, statements: BatchItem<"sqlite">[]): Promise<void> {
+  if (statements.length === 0) return;
+  const [first, ...rest] = statements;
+  await (db as unknown as Batchable).batch([first!, ...rest]);
+}
+
+export { schema };

@@ -1,0 +1,60 @@
+// Small WebCrypto primitives shared by auth flows. WebCrypto exists in workerd and in Node alike.
+const encoder = new TextEncoder();
+
+export function randomBytes(length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  crypto.getRandomValues(bytes);
+  return bytes;
+}
+
+export function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function base64ToBytes(b64: string): Uint8Array {
+  const binary = atob(b64.replace(/-/g, "+").replace(/_/g, "/"));
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+export const hex = (bytes: ArrayBuffer | Uint8Array) =>
+  Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
+
+/** An opaque secret for refresh tokens, temporary tokens and invitation codes (256 bits). */
+export const randomToken = (bytes = 32) => base64url(randomBytes(bytes));
+
+/** A numeric one-time code drawn without modulo bias. */
+export function randomDigits(length: number): string {
+  let out = "";
+  while (out.length < length) {
+    const [b] = randomBytes(1);
+    if (b !== undefined && b < 250) out += String(b % 10);
+  }
+  return out;
+}
+
+export async function sha256Hex(input: string | Uint8Array): Promise<string> {
+  const data = typeof input === "string" ? encoder.encode(input) : input;
+  return hex(await crypto.subtle.digest("SHA-256", data));
+}
+
+/** Compares two strings in time that depends only on their length. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const ab = encoder.encode(a);
+  const bb = encoder.encode(b);
+  let diff = ab.length ^ bb.length;
+  const n = Math.max(ab.length, bb.length);
+  for (let i = 0; i < n; i++) diff |= (ab[i] ?? 0) ^ (bb[i] ?? 0);
+  return diff === 0;
+}

@@ -1,0 +1,32 @@
+// Suites that need bindings (D1, R2, Queues, Durable Objects) run inside workerd with the real Worker.
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("db/migrations");
+  return {
+    plugins: [
+      cloudflareTest({
+        main: "./workers/index.ts",
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ENVIRONMENT: "test",
+            DEV_ROUTES: "true",
+            TOKEN_SIGNING_KEY: "test-signing-key-0123456789abcdef0123456789",
+            DATA_ENCRYPTION_KEY: "dGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE=",
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["test/workers/**/*.test.ts"],
+      setupFiles: ["./test/workers/setup.ts"],
+      maxWorkers: 1,
+      // Request logs are structured JSON lines; show them only for failing tests.
+      silent: "passed-only",
+      testTimeout: 30_000,
+    },
+  };
+});

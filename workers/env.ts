@@ -1,0 +1,42 @@
+// Bindings and per-request variables of the Worker, typed once for Hono, services and tests.
+import type { Db } from "../db/client";
+import type { Logger } from "./middleware/logger";
+
+export interface AppBindings {
+  DB: D1Database;
+  FILES: R2Bucket;
+  JOBS: Queue<JobMessage>;
+  ORG_LEDGER: DurableObjectNamespace<import("../durable-objects/org-ledger").OrgLedger>;
+  NOTIFICATIONS: DurableObjectNamespace<import("../durable-objects/notifications").Notifications>;
+  ENVIRONMENT: string;
+  DEV_ROUTES?: string;
+  ACCESS_TOKEN_TTL_SECONDS?: string;
+  TOKEN_SIGNING_KEY: string;
+  DATA_ENCRYPTION_KEY: string;
+  TURSO_DATABASE_URL?: string;
+  TURSO_AUTH_TOKEN?: string;
+  EMAIL_API_URL?: string;
+  EMAIL_API_KEY?: string;
+  EMAIL_FROM?: string;
+  WHATSAPP_API_URL?: string;
+  WHATSAPP_API_TOKEN?: string;
+}
+
+/** Messages on the JOBS queue. The dedupe key is minted by the producer so retries keep it. */
+export type JobMessage = { type: "outbox.deliver"; messageId: string } | { type: "ping"; id: string };
+
+export interface AuthContext {
+  userId: string;
+  sessionId: string;
+  clientId: string;
+}
+
+export type HonoEnv = {
+  Bindings: AppBindings;
+  Variables: {
+    requestId: string;
+    log: Logger;
+    db: Db;
+    auth: AuthContext;
+  };
+};

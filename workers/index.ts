@@ -1,0 +1,38 @@
+/**
+ * The Worker entry: HTTP through the Hono app, JOBS through the queue consumer, housekeeping through
+ * the cron trigger, and the Durable Object classes exported for their bindings.
+ */
+import { lt } from "drizzle-orm";
+import { createDb } from "../db/client";
+import { idempotencyKeys, loginAttempts, twoFactorChallenges } from "../db/schema";
+import { createApp } from "./app";
+import type { AppBindings, JobMessage } from "./env";
+import { consumeJobs, jobContext } from "./jobs/consumer";
+import { purgeOrganizationsDueForDeletion } from "./services/organizations";
+
+export { Notifications } from "../durable-objects/notifications";
+export { OrgLedger } from "../durable-objects/org-ledger";
+
+const app = createApp();
+
+export async function runHousekeeping(env: AppBindings, exec: ExecutionContext, now = new Date()) {
+  const ctx = jobContext(env, exec, { job: "housekeeping" });
+  const db = createDb(env);
+  const nowIso = now.toISOString();
+  await db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, nowIso));
+  await db.delete(twoFactorChallenges).where(lt(twoFactorChallenges.expiresAt, nowIso));
+  await db
+    .delete(loginAttempts)
+    .where(lt(loginAttempts.createdAt, new Date(now.getTime() - 86_400_000).toISOString()));
+  const deleted = await purgeOrganizationsDueForDeletion(ctx, now);
+  ctx.log("info", "housekeeping done", { organizationsDeleted: deleted });
+  return { organizationsDeleted: deleted };
+}
+
+export default {
+  fetch: app.fetch,
+  queue: (batch, env, exec) => consumeJobs(batch, env, exec),
+  scheduled: async (_controller, env, exec) => {
+    await runHousekeeping(env, exec);
+  },
+} satisfies ExportedHandler<AppBindings, JobMessage>;

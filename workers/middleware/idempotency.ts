@@ -1,0 +1,112 @@
+/**
+ * Idempotency-Key for POSTs that create something (Stripe's semantics): the first request with a key
+ * stores its status and body for 24 h; a retry with the same key and the same request gets that stored
+ * response again (header `Idempotent-Replayed: true`); the same key with a different request is
+ * `422 idempotency_key_reused`; a duplicate arriving while the first still runs is `409
+ * idempotency_request_in_progress`. Validation failures (400) and server errors (5xx) are not stored,
+ * so the caller can fix the request or retry.
+ *
+ * The insert of the `in_progress` row is the lock: the primary key makes exactly one request win it.
+ */
+import { and, eq, lt } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
+import { idempotencyKeys } from "../../db/schema";
+import { sha256Hex } from "../../shared/auth/crypto";
+import { AppError } from "../../shared/errors";
+import type { HonoEnv } from "../env";
+
+const TTL_MS = 24 * 60 * 60 * 1000;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+export const idempotent = () =>
+  createMiddleware<HonoEnv>(async (c, next) => {
+    const key = c.req.header("idempotency-key");
+    if (key === undefined) return next();
+    if (!KEY_PATTERN.test(key)) {
+      throw new AppError(
+        400,
+        "invalid_idempotency_key",
+        "Idempotency-Key must be 1-255 visible ASCII characters",
+      );
+    }
+    const db = c.get("db");
+    const url = new URL(c.req.url);
+    const body = new Uint8Array(await c.req.raw.clone().arrayBuffer());
+    const prefix = new TextEncoder().encode(`${c.req.method} ${url.pathname}${url.search}\n`);
+    const merged = new Uint8Array(prefix.length + body.length);
+    merged.set(prefix);
+    merged.set(body, prefix.length);
+    const requestHash = await sha256Hex(merged);
+    const auth = c.get("auth") as HonoEnv["Variables"]["auth"] | undefined;
+    // Without a user the request itself scopes the key: only someone who sends the same bytes replays.
+    const scope = auth ? `user:${auth.userId}` : `anon:${requestHash}`;
+    const now = new Date();
+
+    await db
+      .delete(idempotencyKeys)
+      .where(
+        and(
+          eq(idempotencyKeys.scope, scope),
+          eq(idempotencyKeys.key, key),
+          lt(idempotencyKeys.expiresAt, now.toISOString()),
+        ),
+      );
+    const claimed = await db
+      .insert(idempotencyKeys)
+      .values({
+        scope,
+        key,
+        requestHash,
+        state: "in_progress",
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + TTL_MS).toISOString(),
+      })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKeys.key });
+
+    if (claimed.length === 0) {
+      const [existing] = await db
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
+        .limit(1);
+      if (!existing)
+        throw new AppError(409, "idempotency_request_in_progress", "Retry this request in a moment");
+      if (existing.requestHash !== requestHash) {
+        throw new AppError(
+          422,
+          "idempotency_key_reused",
+          "This Idempotency-Key was already used with a different request; use a new key",
+        );
+      }
+      if (existing.state !== "completed") {
+        throw new AppError(
+          409,
+          "idempotency_request_in_progress",
+          "A request with this Idempotency-Key is still running",
+        );
+      }
+      c.header("Idempotent-Replayed", "true");
+      return c.body(existing.responseBody ?? "", (existing.responseStatus ?? 200) as 200, {
+        "content-type": "application/json",
+      });
+    }
+
+    const where = and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key));
+    try {
+      await next();
+    } catch (e) {
+      await db.delete(idempotencyKeys).where(where);
+      throw e;
+    }
+    const status = c.res.status;
+    if (status >= 500 || status === 400) {
+      await db.delete(idempotencyKeys).where(where);
+      return;
+    }
+    const responseBody = await c.res.clone().text();
+    await db
+      .update(idempotencyKeys)
+      .set({ state: "completed", responseStatus: status, responseBody })
+      .where(where);
+  });

@@ -1,0 +1,41 @@
+// Every route module, registered in one place. A route missing here is missing from the API and the docs.
+import type { App } from "../app";
+import * as authPasswordReset from "./auth_password_reset";
+import * as devOutbox from "./dev_outbox";
+import * as docs from "./docs";
+import * as health from "./health";
+import * as oauthLogout from "./oauth_logout";
+import * as oauthToken from "./oauth_token";
+import * as organizationsCreate from "./organizations_create";
+import * as organizationsDeletion from "./organizations_deletion";
+import * as organizationsGet from "./organizations_get";
+import * as organizationsHealth from "./organizations_health";
+import * as organizationsUpdate from "./organizations_update";
+import * as trustedDevicesCreate from "./trusted_devices_create";
+import * as userOrganizationsList from "./user_organizations_list";
+import * as usersCreate from "./users_create";
+import * as usersMe from "./users_me";
+import * as usersVerification from "./users_verification";
+
+const modules: Array<{ register(app: App): void }> = [
+  health,
+  docs,
+  oauthToken,
+  oauthLogout,
+  authPasswordReset,
+  trustedDevicesCreate,
+  usersCreate,
+  usersMe,
+  usersVerification,
+  organizationsCreate,
+  organizationsGet,
+  organizationsUpdate,
+  organizationsDeletion,
+  organizationsHealth,
+  userOrganizationsList,
+  devOutbox,
+];
+
+export function registerRoutes(app: App) {
+  for (const m of modules) m.register(app);
+}
