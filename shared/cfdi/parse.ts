@@ -18,10 +18,10 @@ import { AppError, unprocessable } from "../errors";
 import {
   type ACuentaTerceros,
   CFDI_NAMESPACE,
-  COMPLEMENT_NAMESPACE,
   type Cfdi,
   type CfdiRelacionados,
   type CfdiVersion,
+  COMPLEMENT_NAMESPACE,
   type Complemento,
   type Concepto,
   type ConceptoImpuestos,
@@ -392,7 +392,8 @@ function children<T>(
 ): T[] {
   const out: T[] = [];
   for (const c of wrapper.children) {
-    if (c.namespace === ns && c.name === name) out.push(read(`${path}/${name}[${out.length + 1}]`, c.attributes));
+    if (c.namespace === ns && c.name === name)
+      out.push(read(`${path}/${name}[${out.length + 1}]`, c.attributes));
   }
   return out;
 }
@@ -433,7 +434,8 @@ function complemento(parent: string, node: XmlNode): Complemento {
   const p = `${parent}/${node.name}`;
   switch (node.namespace) {
     case COMPLEMENT_NAMESPACE.TimbreFiscalDigital:
-      if (node.name === "TimbreFiscalDigital") return { kind: "TimbreFiscalDigital", data: tfd(p, node), node };
+      if (node.name === "TimbreFiscalDigital")
+        return { kind: "TimbreFiscalDigital", data: tfd(p, node), node };
       break;
     case COMPLEMENT_NAMESPACE.Pagos20:
       if (node.name === "Pagos") return { kind: "Pagos20", data: pagos20(p, node), node };
@@ -442,7 +444,8 @@ function complemento(parent: string, node: XmlNode): Complemento {
       if (node.name === "Pagos") return { kind: "Pagos10", data: pagos10(p, node), node };
       break;
     case COMPLEMENT_NAMESPACE.ImpuestosLocales:
-      if (node.name === "ImpuestosLocales") return { kind: "ImpuestosLocales", data: implocal(p, node), node };
+      if (node.name === "ImpuestosLocales")
+        return { kind: "ImpuestosLocales", data: implocal(p, node), node };
       break;
   }
   return { kind: "other", node };
@@ -506,7 +509,9 @@ function pagos20(p: string, node: XmlNode): Pagos20 {
     const DoctoRelacionado: DoctoRelacionado20[] = [];
     for (const d of c.children) {
       if (d.namespace === ns && d.name === "DoctoRelacionado") {
-        DoctoRelacionado.push(doctoRelacionado20(`${pp}/DoctoRelacionado[${DoctoRelacionado.length + 1}]`, d));
+        DoctoRelacionado.push(
+          doctoRelacionado20(`${pp}/DoctoRelacionado[${DoctoRelacionado.length + 1}]`, d),
+        );
       }
     }
     const impuestos = single(pp, c, ns, "ImpuestosP");
@@ -594,18 +599,24 @@ function pagos10(p: string, node: XmlNode): Pagos10 {
   for (const c of node.children) {
     if (c.namespace !== ns || c.name !== "Pago") continue;
     const pp = `${p}/Pago[${Pago.length + 1}]`;
-    const DoctoRelacionado = children(pp, c, ns, "DoctoRelacionado", (dp, d): DoctoRelacionado10 => ({
-      IdDocumento: attr(dp, d, "IdDocumento"),
-      Serie: d.Serie,
-      Folio: d.Folio,
-      MonedaDR: attr(dp, d, "MonedaDR"),
-      TipoCambioDR: d.TipoCambioDR,
-      MetodoDePagoDR: attr(dp, d, "MetodoDePagoDR"),
-      NumParcialidad: d.NumParcialidad,
-      ImpSaldoAnt: d.ImpSaldoAnt,
-      ImpPagado: d.ImpPagado,
-      ImpSaldoInsoluto: d.ImpSaldoInsoluto,
-    }));
+    const DoctoRelacionado = children(
+      pp,
+      c,
+      ns,
+      "DoctoRelacionado",
+      (dp, d): DoctoRelacionado10 => ({
+        IdDocumento: attr(dp, d, "IdDocumento"),
+        Serie: d.Serie,
+        Folio: d.Folio,
+        MonedaDR: attr(dp, d, "MonedaDR"),
+        TipoCambioDR: d.TipoCambioDR,
+        MetodoDePagoDR: attr(dp, d, "MetodoDePagoDR"),
+        NumParcialidad: d.NumParcialidad,
+        ImpSaldoAnt: d.ImpSaldoAnt,
+        ImpPagado: d.ImpPagado,
+        ImpSaldoInsoluto: d.ImpSaldoInsoluto,
+      }),
+    );
     const Impuestos: PagoImpuestos10[] = [];
     for (const imp of c.children) {
       if (imp.namespace !== ns || imp.name !== "Impuestos") continue;

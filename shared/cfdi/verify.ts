@@ -120,7 +120,10 @@ async function verifySha256(publicKey: Promise<CryptoKey>, signatureBase64: stri
  * False (never a throw) for an unreadable certificate or a Sello that is not base64. The hot path of
  * bulk verification: public keys are cached per certificate.
  */
-export async function verifySello(cfdi: Pick<Cfdi, "Sello" | "Certificado">, cadena: string): Promise<boolean> {
+export async function verifySello(
+  cfdi: Pick<Cfdi, "Sello" | "Certificado">,
+  cadena: string,
+): Promise<boolean> {
   if (!cfdi.Sello || !cfdi.Certificado) return false;
   const { publicKey } = certificateFor(cfdi.Certificado);
   if (!publicKey) return false;
@@ -144,7 +147,10 @@ function fechaWindow(fecha: string): { earliest: number; latest: number } | unde
   if (!FECHA_PATTERN.test(fecha)) return undefined;
   const asUtc = Date.parse(`${fecha}Z`);
   if (Number.isNaN(asUtc)) return undefined;
-  return { earliest: asUtc + MEXICO_OFFSETS_HOURS.min * HOUR, latest: asUtc + MEXICO_OFFSETS_HOURS.max * HOUR };
+  return {
+    earliest: asUtc + MEXICO_OFFSETS_HOURS.min * HOUR,
+    latest: asUtc + MEXICO_OFFSETS_HOURS.max * HOUR,
+  };
 }
 
 function unsupported(check: VerificationCheckName, error: unknown): VerificationCheck {
@@ -152,9 +158,15 @@ function unsupported(check: VerificationCheckName, error: unknown): Verification
   return { check, code: error.code, ok: false, status: "unsupported", message: error.message };
 }
 
-async function selloChecks(cfdi: Cfdi, certificate: CachedCertificate): Promise<VerificationCheck[]> {
+async function selloChecks(cfdi: Cfdi, sello: string, certificate: CachedCertificate): Promise<VerificationCheck[]> {
   if (!certificate.certificate || !certificate.publicKey) {
-    return [failed("certificate", "certificate_invalid", `The Certificado attribute is not a readable certificate: ${certificate.error}`)];
+    return [
+      failed(
+        "certificate",
+        "certificate_invalid",
+        `The Certificado attribute is not a readable certificate: ${certificate.error}`,
+      ),
+    ];
   }
   const info = certificate.certificate;
   const checks: VerificationCheck[] = [];
@@ -167,7 +179,7 @@ async function selloChecks(cfdi: Cfdi, certificate: CachedCertificate): Promise<
   }
   if (cadena !== undefined) {
     checks.push(
-      (await verifySha256(certificate.publicKey, cfdi.Sello, cadena))
+      (await verifySha256(certificate.publicKey, sello, cadena))
         ? passed("sello", "sello_valid", "The Sello is a valid RSA-SHA256 signature of the cadena original")
         : failed(
             "sello",
@@ -179,7 +191,11 @@ async function selloChecks(cfdi: Cfdi, certificate: CachedCertificate): Promise<
 
   checks.push(
     info.serialNumber === cfdi.NoCertificado
-      ? passed("certificate_serial", "certificate_serial_match", `NoCertificado ${cfdi.NoCertificado} is the certificate's serial`)
+      ? passed(
+          "certificate_serial",
+          "certificate_serial_match",
+          `NoCertificado ${cfdi.NoCertificado} is the certificate's serial`,
+        )
       : failed(
           "certificate_serial",
           "certificate_serial_mismatch",
@@ -189,7 +205,11 @@ async function selloChecks(cfdi: Cfdi, certificate: CachedCertificate): Promise<
 
   checks.push(
     info.rfc !== "" && info.rfc === cfdi.Emisor.Rfc.toUpperCase()
-      ? passed("certificate_rfc", "certificate_rfc_match", `The certificate belongs to the issuer ${info.rfc}`)
+      ? passed(
+          "certificate_rfc",
+          "certificate_rfc_match",
+          `The certificate belongs to the issuer ${info.rfc}`,
+        )
       : failed(
           "certificate_rfc",
           "certificate_rfc_mismatch",
@@ -199,9 +219,16 @@ async function selloChecks(cfdi: Cfdi, certificate: CachedCertificate): Promise<
 
   const window = fechaWindow(cfdi.Fecha);
   if (!window) {
-    checks.push(failed("certificate_validity", "fecha_invalid", `Fecha "${cfdi.Fecha}" is not a date-time AAAA-MM-DDThh:mm:ss`));
+    checks.push(
+      failed(
+        "certificate_validity",
+        "fecha_invalid",
+        `Fecha "${cfdi.Fecha}" is not a date-time AAAA-MM-DDThh:mm:ss`,
+      ),
+    );
   } else {
-    const inside = window.latest >= Date.parse(info.notBefore) && window.earliest <= Date.parse(info.notAfter);
+    const inside =
+      window.latest >= Date.parse(info.notBefore) && window.earliest <= Date.parse(info.notAfter);
     checks.push(
       inside
         ? passed(
@@ -220,7 +247,11 @@ async function selloChecks(cfdi: Cfdi, certificate: CachedCertificate): Promise<
   checks.push(
     info.kind === "csd"
       ? passed("certificate_kind", "certificate_is_csd", "The certificate is a CSD")
-      : failed("certificate_kind", "certificate_not_csd", "The certificate is an e.firma (FIEL), not a CSD: SAT does not accept it for sealing"),
+      : failed(
+          "certificate_kind",
+          "certificate_not_csd",
+          "The certificate is an e.firma (FIEL), not a CSD: SAT does not accept it for sealing",
+        ),
   );
   return checks;
 }
@@ -230,14 +261,22 @@ function fechaCheck(cfdi: Cfdi, now: Date): VerificationCheck | undefined {
   if (!window) return undefined;
   return window.earliest <= now.getTime()
     ? passed("fecha", "fecha_not_in_future", `Fecha ${cfdi.Fecha} is not later than the verification time`)
-    : failed("fecha", "fecha_in_future", `Fecha ${cfdi.Fecha} is later than the verification time ${now.toISOString()}`);
+    : failed(
+        "fecha",
+        "fecha_in_future",
+        `Fecha ${cfdi.Fecha} is later than the verification time ${now.toISOString()}`,
+      );
 }
 
 async function tfdChecks(cfdi: Cfdi, tfd: TimbreFiscalDigital): Promise<VerificationCheck[]> {
   const checks: VerificationCheck[] = [
     tfd.SelloCFD === cfdi.Sello
       ? passed("tfd_sello_cfd", "tfd_sello_cfd_match", "The stamp's SelloCFD is the document's Sello")
-      : failed("tfd_sello_cfd", "tfd_sello_cfd_mismatch", "The stamp's SelloCFD differs from the document's Sello: the stamp belongs to another document"),
+      : failed(
+          "tfd_sello_cfd",
+          "tfd_sello_cfd_mismatch",
+          "The stamp's SelloCFD differs from the document's Sello: the stamp belongs to another document",
+        ),
   ];
 
   const satCertificate = findSatCertificate(tfd.NoCertificadoSAT);
@@ -261,8 +300,16 @@ async function tfdChecks(cfdi: Cfdi, tfd: TimbreFiscalDigital): Promise<Verifica
   const valid = await verifySha256(satPublicKey(tfd.NoCertificadoSAT, satCertificate), tfd.SelloSAT, cadena);
   checks.push(
     valid
-      ? passed("tfd_sello_sat", "tfd_sello_sat_valid", `SelloSAT verified with certificate ${tfd.NoCertificadoSAT}`)
-      : failed("tfd_sello_sat", "tfd_sello_sat_invalid", `SelloSAT does not verify with certificate ${tfd.NoCertificadoSAT}`),
+      ? passed(
+          "tfd_sello_sat",
+          "tfd_sello_sat_valid",
+          `SelloSAT verified with certificate ${tfd.NoCertificadoSAT}`,
+        )
+      : failed(
+          "tfd_sello_sat",
+          "tfd_sello_sat_invalid",
+          `SelloSAT does not verify with certificate ${tfd.NoCertificadoSAT}`,
+        ),
   );
   return checks;
 }
@@ -272,10 +319,12 @@ export async function verifyCfdi(cfdi: Cfdi, options: { now?: Date } = {}): Prom
   const checks: VerificationCheck[] = [];
   let certificate: CachedCertificate | undefined;
   if (!cfdi.Sello || !cfdi.Certificado) {
-    checks.push(failed("sello", "sello_missing", "The document is not sealed: Sello or Certificado is empty"));
+    checks.push(
+      failed("sello", "sello_missing", "The document is not sealed: Sello or Certificado is empty"),
+    );
   } else {
     certificate = certificateFor(cfdi.Certificado);
-    checks.push(...(await selloChecks(cfdi, certificate)));
+    checks.push(...(await selloChecks(cfdi, cfdi.Sello, certificate)));
   }
   const fecha = fechaCheck(cfdi, options.now ?? new Date());
   if (fecha) checks.push(fecha);

@@ -22,7 +22,7 @@
  *   unbound namespace prefixes, forbidden control characters, text outside the root element…)
  */
 import { XMLParser } from "fast-xml-parser";
-import { AppError, badRequest } from "../errors";
+import { type AppError, badRequest } from "../errors";
 import type { XmlNode } from "./model";
 
 export const XML_LIMITS = {
@@ -97,6 +97,7 @@ const tooLarge = () =>
 // Pre-scan: well-formedness and resource limits in one linear pass.
 
 // XML 1.0 Char excludes these; libxml2 rejects them, so a cadena must never contain them.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const FORBIDDEN_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 const isSpace = (c: number) => c === 32 || c === 10 || c === 9 || c === 13;
@@ -228,20 +229,27 @@ function scanXml(s: string): void {
         break;
       }
       if (j === before || !isNameStart(c)) {
-        throw malformedAt(s, j, Number.isNaN(c) ? `The tag <${name}> is not closed` : `Invalid markup in <${name}>`);
+        throw malformedAt(
+          s,
+          j,
+          Number.isNaN(c) ? `The tag <${name}> is not closed` : `Invalid markup in <${name}>`,
+        );
       }
       const attr = readName(s, j);
       j += attr.length;
       while (isSpace(s.charCodeAt(j))) j++;
-      if (s.charCodeAt(j) !== 61 /* = */) throw malformedAt(s, j, `Attribute ${attr} of <${name}> has no value`);
+      if (s.charCodeAt(j) !== 61 /* = */)
+        throw malformedAt(s, j, `Attribute ${attr} of <${name}> has no value`);
       j++;
       while (isSpace(s.charCodeAt(j))) j++;
       const quote = s.charCodeAt(j);
-      if (quote !== 34 && quote !== 39) throw malformedAt(s, j, `Attribute ${attr} of <${name}> is not quoted`);
+      if (quote !== 34 && quote !== 39)
+        throw malformedAt(s, j, `Attribute ${attr} of <${name}> is not quoted`);
       const close = s.indexOf(quote === 34 ? '"' : "'", j + 1);
       if (close === -1) throw malformedAt(s, j, `Attribute ${attr} of <${name}> is not terminated`);
       const nextLt = s.indexOf("<", j + 1);
-      if (nextLt !== -1 && nextLt < close) throw malformedAt(s, nextLt, `Attribute ${attr} of <${name}> contains '<'`);
+      if (nextLt !== -1 && nextLt < close)
+        throw malformedAt(s, nextLt, `Attribute ${attr} of <${name}> contains '<'`);
       j = close + 1;
       const count = attrNames.length + manyAttrNames.size;
       if (count === XML_LIMITS.maxAttributes) {
@@ -435,7 +443,9 @@ function isXmlChar(c: number): boolean {
 }
 
 const badReference = (ref: string) =>
-  xmlError("xml_malformed", `The XML contains an invalid or undefined entity reference ${ref}`, { reference: ref });
+  xmlError("xml_malformed", `The XML contains an invalid or undefined entity reference ${ref}`, {
+    reference: ref,
+  });
 
 // ---------------------------------------------------------------------------------------------
 

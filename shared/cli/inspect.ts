@@ -5,7 +5,13 @@
 import { type Cfdi, complemento, timbre } from "../cfdi/model";
 
 const TAX_NAME: Record<string, string> = { "001": "ISR", "002": "IVA", "003": "IEPS" };
-const TYPE_NAME: Record<string, string> = { I: "Ingreso", E: "Egreso", T: "Traslado", N: "Nómina", P: "Pago" };
+const TYPE_NAME: Record<string, string> = {
+  I: "Ingreso",
+  E: "Egreso",
+  T: "Traslado",
+  N: "Nómina",
+  P: "Pago",
+};
 
 const taxName = (code: string) => TAX_NAME[code] ?? code;
 
@@ -52,7 +58,10 @@ export function summarizeCfdi(cfdi: Cfdi) {
         base: t.Base ?? null,
         amount: t.Importe ?? null,
       })),
-      withheld: (cfdi.Impuestos?.Retenciones ?? []).map((r) => ({ tax: taxName(r.Impuesto), amount: r.Importe })),
+      withheld: (cfdi.Impuestos?.Retenciones ?? []).map((r) => ({
+        tax: taxName(r.Impuesto),
+        amount: r.Importe,
+      })),
     },
     relatedDocuments: cfdi.CfdiRelacionados.map((group) => ({
       relationType: group.TipoRelacion,

@@ -55,7 +55,10 @@ function readInput(path: string): Uint8Array {
 
 function oneFile(positionals: string[], command: string): string {
   if (positionals.length !== 1) {
-    throw new UsageError("usage", `"timbre cfdi ${command}" takes exactly one file, got ${positionals.length}`);
+    throw new UsageError(
+      "usage",
+      `"timbre cfdi ${command}" takes exactly one file, got ${positionals.length}`,
+    );
   }
   return positionals[0]!;
 }
@@ -99,7 +102,10 @@ function csdPassword(options: Options): string {
   }
   const fromEnv = process.env.TIMBRE_CSD_PASSWORD;
   if (fromEnv !== undefined) return fromEnv;
-  throw new UsageError("usage", "build needs the .key password: --password, --password-file or TIMBRE_CSD_PASSWORD");
+  throw new UsageError(
+    "usage",
+    "build needs the .key password: --password, --password-file or TIMBRE_CSD_PASSWORD",
+  );
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
@@ -160,7 +166,9 @@ function reportError(error: unknown): number {
     process.stderr.write(text);
     return 1;
   }
-  process.stderr.write(`timbre: internal_error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `timbre: internal_error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   return 1;
 }
 
@@ -184,7 +192,8 @@ export async function main(argv: string[]): Promise<number> {
       return options.help ? 0 : 2;
     }
     const [group, command, ...rest] = positionals;
-    if (group !== "cfdi") throw new UsageError("usage", `Unknown command "${group}"; the commands are under "timbre cfdi"`);
+    if (group !== "cfdi")
+      throw new UsageError("usage", `Unknown command "${group}"; the commands are under "timbre cfdi"`);
     const now = referenceTime(options.now);
     switch (command) {
       case "inspect":
@@ -196,7 +205,10 @@ export async function main(argv: string[]): Promise<number> {
       case "build":
         return await build(oneFile(rest, command), options, now);
       default:
-        throw new UsageError("usage", command ? `Unknown command "cfdi ${command}"` : "Missing the cfdi command");
+        throw new UsageError(
+          "usage",
+          command ? `Unknown command "cfdi ${command}"` : "Missing the cfdi command",
+        );
     }
   } catch (error) {
     if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -22,6 +22,7 @@
  */
 import type Decimal from "decimal.js";
 import { badRequest } from "../../errors";
+import { currencyDecimals, Dec, dec, decimalPlaces, formatAmount, roundUp } from "../amounts";
 import type {
   Cfdi,
   Concepto,
@@ -36,7 +37,6 @@ import type {
   TrasladoComprobante,
   TrasladoConcepto,
 } from "../model";
-import { currencyDecimals, Dec, dec, decimalPlaces, formatAmount, roundUp } from "../amounts";
 import type { ItemInput, PaymentDocumentInput, PaymentInput, TaxInput, ValidInvoiceInput } from "./input";
 import { pagos20Node } from "./xml";
 
@@ -115,7 +115,8 @@ interface TaxLine {
 
 function taxLine(tax: TaxInput, base: Decimal, baseText: string, places: number): TaxLine {
   const rate = tax.rate === undefined ? undefined : rateText(tax.rate);
-  const importe = rate === undefined ? undefined : base.times(rate).toDecimalPlaces(places, Dec.ROUND_HALF_UP);
+  const importe =
+    rate === undefined ? undefined : base.times(rate).toDecimalPlaces(places, Dec.ROUND_HALF_UP);
   return {
     withholding: tax.withholding,
     impuesto: TAX_CODE[tax.tax],
@@ -165,7 +166,10 @@ function computeConcept(item: ItemInput, index: number, places: number): Concept
   const importe = dec(importeText);
   const descuento = item.discount === undefined ? undefined : dec(item.discount);
   if (descuento?.gt(importe)) {
-    inputError([...path, "discount"], `items.${index}.discount (${item.discount}) exceeds the line amount ${importeText}`);
+    inputError(
+      [...path, "discount"],
+      `items.${index}.discount (${item.discount}) exceeds the line amount ${importeText}`,
+    );
   }
   const defaultBase = importe.minus(descuento ?? ZERO);
   const lines = item.taxes.map((tax) => {
@@ -270,7 +274,10 @@ function computeConcepts(input: ValidInvoiceInput, moneda: string) {
   const isTraslado = input.type === "T";
   const subTotalRounded = subTotal.toDecimalPlaces(places, Dec.ROUND_HALF_UP);
   const descuentoRounded = descuento?.toDecimalPlaces(places, Dec.ROUND_HALF_UP);
-  const total = subTotalRounded.minus(descuentoRounded ?? ZERO).plus(totalTrasladados).minus(totalRetenidos);
+  const total = subTotalRounded
+    .minus(descuentoRounded ?? ZERO)
+    .plus(totalTrasladados)
+    .minus(totalRetenidos);
   if (total.isNegative()) {
     throw badRequest(
       "invalid_invoice_input",
@@ -409,7 +416,11 @@ const addTo = (sums: TotalesSums, key: keyof TotalesSums, value: Decimal) => {
   sums[key] = (sums[key] ?? ZERO).plus(value);
 };
 
-function computePayment(payment: PaymentInput, index: number, sums: TotalesSums): { pago: Pago20; montoMxn: Decimal } {
+function computePayment(
+  payment: PaymentInput,
+  index: number,
+  sums: TotalesSums,
+): { pago: Pago20; montoMxn: Decimal } {
   const path = ["payments", index];
   const places = currencyDecimals(payment.currency);
   const tipoCambioText = payment.currency === "MXN" ? "1" : payment.exchangeRate!;
@@ -540,7 +551,10 @@ export function computeCfdi(input: ValidInvoiceInput, now: Date = new Date()): C
       Meses: input.globalInformation.months,
       Año: input.globalInformation.year,
     },
-    CfdiRelacionados: input.relatedDocuments.map((r) => ({ TipoRelacion: r.relationType, CfdiRelacionado: r.uuids })),
+    CfdiRelacionados: input.relatedDocuments.map((r) => ({
+      TipoRelacion: r.relationType,
+      CfdiRelacionado: r.uuids,
+    })),
     Emisor: {
       Rfc: input.issuer.rfc,
       Nombre: input.issuer.name,

@@ -13,8 +13,8 @@ import { type SealedCfdi, sealCfdi } from "./seal";
 export { computeCfdi, mexicoCityDateTime, mexicoCityInstant } from "./compute";
 export {
   type InvoiceInput,
-  invoiceInputSchema,
   type ItemInput,
+  invoiceInputSchema,
   type PaymentDocumentInput,
   type PaymentInput,
   type TaxInput,

@@ -19,6 +19,7 @@ import { currencyDecimals, dec } from "../amounts";
 
 const XML_WHITESPACE_RUN = /[ \t\r\n]+/g;
 /** Control characters XML 1.0 forbids, the non-characters U+FFFE/U+FFFF and lone surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding the characters XML forbids is the point.
 const NOT_XML_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|\p{Cs}/u;
 
 const requiredOr = (what: string, expected: string) => (issue: { input?: unknown }) =>
@@ -376,9 +377,9 @@ export const invoiceInputSchema = z
     if (inv.currency) currencies.push([["currency"], inv.currency]);
     inv.payments.forEach((p, i) => {
       currencies.push([["payments", i, "currency"], p.currency]);
-      p.relatedDocuments.forEach((d, j) =>
-        currencies.push([["payments", i, "relatedDocuments", j, "currency"], d.currency]),
-      );
+      p.relatedDocuments.forEach((d, j) => {
+        currencies.push([["payments", i, "relatedDocuments", j, "currency"], d.currency]);
+      });
     });
     for (const [path, code] of currencies) {
       try {

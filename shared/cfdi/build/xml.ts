@@ -311,7 +311,14 @@ export function cfdiXml(cfdi: Cfdi): string {
 function pagoNode(name: string, attributes: Attributes, children: XmlNode[] = []): XmlNode {
   const attrs: Record<string, string> = {};
   for (const [key, value] of attributes) if (value !== undefined) attrs[key] = value;
-  return { name, prefix: "pago20", namespace: COMPLEMENT_NAMESPACE.Pagos20, attributes: attrs, children, text: "" };
+  return {
+    name,
+    prefix: "pago20",
+    namespace: COMPLEMENT_NAMESPACE.Pagos20,
+    attributes: attrs,
+    children,
+    text: "",
+  };
 }
 
 const wrapper = (name: string, children: XmlNode[] | undefined): XmlNode[] =>
@@ -338,32 +345,36 @@ export function pagos20Node(pagos: Pagos20): XmlNode {
       const impuestos = d.ImpuestosDR;
       const impuestosDR = impuestos
         ? [
-            pagoNode("ImpuestosDR", [], [
-              ...wrapper(
-                "RetencionesDR",
-                impuestos.RetencionesDR?.map((r) =>
-                  pagoNode("RetencionDR", [
-                    ["BaseDR", r.BaseDR],
-                    ["ImpuestoDR", r.ImpuestoDR],
-                    ["TipoFactorDR", r.TipoFactorDR],
-                    ["TasaOCuotaDR", r.TasaOCuotaDR],
-                    ["ImporteDR", r.ImporteDR],
-                  ]),
+            pagoNode(
+              "ImpuestosDR",
+              [],
+              [
+                ...wrapper(
+                  "RetencionesDR",
+                  impuestos.RetencionesDR?.map((r) =>
+                    pagoNode("RetencionDR", [
+                      ["BaseDR", r.BaseDR],
+                      ["ImpuestoDR", r.ImpuestoDR],
+                      ["TipoFactorDR", r.TipoFactorDR],
+                      ["TasaOCuotaDR", r.TasaOCuotaDR],
+                      ["ImporteDR", r.ImporteDR],
+                    ]),
+                  ),
                 ),
-              ),
-              ...wrapper(
-                "TrasladosDR",
-                impuestos.TrasladosDR?.map((tr) =>
-                  pagoNode("TrasladoDR", [
-                    ["BaseDR", tr.BaseDR],
-                    ["ImpuestoDR", tr.ImpuestoDR],
-                    ["TipoFactorDR", tr.TipoFactorDR],
-                    ["TasaOCuotaDR", tr.TasaOCuotaDR],
-                    ["ImporteDR", tr.ImporteDR],
-                  ]),
+                ...wrapper(
+                  "TrasladosDR",
+                  impuestos.TrasladosDR?.map((tr) =>
+                    pagoNode("TrasladoDR", [
+                      ["BaseDR", tr.BaseDR],
+                      ["ImpuestoDR", tr.ImpuestoDR],
+                      ["TipoFactorDR", tr.TipoFactorDR],
+                      ["TasaOCuotaDR", tr.TasaOCuotaDR],
+                      ["ImporteDR", tr.ImporteDR],
+                    ]),
+                  ),
                 ),
-              ),
-            ]),
+              ],
+            ),
           ]
         : [];
       return pagoNode(
@@ -385,29 +396,33 @@ export function pagos20Node(pagos: Pagos20): XmlNode {
     });
     const impuestosP = p.ImpuestosP
       ? [
-          pagoNode("ImpuestosP", [], [
-            ...wrapper(
-              "RetencionesP",
-              p.ImpuestosP.RetencionesP?.map((r) =>
-                pagoNode("RetencionP", [
-                  ["ImpuestoP", r.ImpuestoP],
-                  ["ImporteP", r.ImporteP],
-                ]),
+          pagoNode(
+            "ImpuestosP",
+            [],
+            [
+              ...wrapper(
+                "RetencionesP",
+                p.ImpuestosP.RetencionesP?.map((r) =>
+                  pagoNode("RetencionP", [
+                    ["ImpuestoP", r.ImpuestoP],
+                    ["ImporteP", r.ImporteP],
+                  ]),
+                ),
               ),
-            ),
-            ...wrapper(
-              "TrasladosP",
-              p.ImpuestosP.TrasladosP?.map((tr) =>
-                pagoNode("TrasladoP", [
-                  ["BaseP", tr.BaseP],
-                  ["ImpuestoP", tr.ImpuestoP],
-                  ["TipoFactorP", tr.TipoFactorP],
-                  ["TasaOCuotaP", tr.TasaOCuotaP],
-                  ["ImporteP", tr.ImporteP],
-                ]),
+              ...wrapper(
+                "TrasladosP",
+                p.ImpuestosP.TrasladosP?.map((tr) =>
+                  pagoNode("TrasladoP", [
+                    ["BaseP", tr.BaseP],
+                    ["ImpuestoP", tr.ImpuestoP],
+                    ["TipoFactorP", tr.TipoFactorP],
+                    ["TasaOCuotaP", tr.TasaOCuotaP],
+                    ["ImporteP", tr.ImporteP],
+                  ]),
+                ),
               ),
-            ),
-          ]),
+            ],
+          ),
         ]
       : [];
     return pagoNode(

@@ -30,6 +30,7 @@ export class Context {
   /** Decimals of the document currency; undefined when Moneda is not in c_Moneda. */
   readonly decimals: number | undefined;
   private readonly missing: ReadonlySet<string>;
+  private readonly invalidAmounts = new Set<string>();
 
   constructor(
     readonly cfdi: Cfdi,
@@ -64,7 +65,8 @@ export class Context {
   amount(value: string | undefined, path: string): Decimal | undefined {
     if (value === undefined || this.isMissing(path)) return undefined;
     if (!isDecimalLiteral(value) || value.trim() !== value) {
-      this.error("amount_invalid", `"${value}" is not a decimal number`, path);
+      if (!this.invalidAmounts.has(path)) this.error("amount_invalid", `"${value}" is not a decimal number`, path);
+      this.invalidAmounts.add(path);
       return undefined;
     }
     return dec(value);
