@@ -1,10 +1,11 @@
 /**
  * Regenerates shared/catalogs/data/*.ts from the CSV export of phpcfdi/resources-sat-catalogs.
  *
- *   npx tsx scripts/build-catalogs.ts [catalogs-dir]
+ *   npx tsx scripts/build-catalogs.ts [catalogs-dir] [out-dir]
  *
  * `catalogs-dir` holds `csv/cfdi_40_*.csv` and `VERSION.txt` (default: ../shared/fixtures/catalogs,
- * next to the repository). Run it when the SAT publishes new catalogs, then review the diff.
+ * next to the repository); `out-dir` defaults to shared/catalogs/data. Run it when the SAT
+ * publishes new catalogs, then review the diff.
  * c_ClaveProdServ and c_CodigoPostal are deliberately not generated: they are too large for the
  * Worker bundle and are plugged into validation through `CatalogLookups` instead.
  */
@@ -14,7 +15,7 @@ import { fileURLToPath } from "node:url";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const sourceDir = resolve(process.argv[2] ?? join(repoRoot, "..", "shared", "fixtures", "catalogs"));
-const outDir = join(repoRoot, "shared", "catalogs", "data");
+const outDir = resolve(process.argv[3] ?? join(repoRoot, "shared", "catalogs", "data"));
 
 type Row = Record<string, string>;
 

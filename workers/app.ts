@@ -4,6 +4,7 @@
  * `routes/index.ts`.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { AppError, isAppError } from "../shared/errors";
 import type { HonoEnv } from "./env";
@@ -19,6 +20,11 @@ function zodDetails(error: ZodError) {
     code: issue.code,
   }));
 }
+
+// Matched by shape: the validator may come from another copy of hono than ours (bundling), so
+// `instanceof HTTPException` is not reliable.
+const isHttpException = (e: unknown): e is HTTPException =>
+  typeof e === "object" && e !== null && typeof (e as HTTPException).status === "number" && "res" in e;
 
 export function createRouter(): App {
   return new OpenAPIHono<HonoEnv>({
@@ -53,12 +59,10 @@ export function createApp(): App {
         err.status as 400,
       );
     }
-    // Malformed JSON bodies and similar parser failures surface as SyntaxError.
-    if (err instanceof SyntaxError) {
-      return c.json(
-        { error: "invalid_request_body", message: "The request body could not be parsed", requestId },
-        400,
-      );
+    // Hono's body parsers reject malformed JSON/forms with an HTTPException; keep its status, use our envelope.
+    if (isHttpException(err) && err.status < 500) {
+      const code = err.status === 400 ? "invalid_request_body" : "bad_request";
+      return c.json({ error: code, message: err.message || "The request could not be read", requestId }, err.status);
     }
     c.get("log")?.("error", "unhandled error", { error: String(err), stack: (err as Error).stack });
     return c.json({ error: "internal_error", message: "Something went wrong on our side", requestId }, 500);

@@ -1,5 +1,6 @@
 // Tenancy: organizations, memberships with roles, invitations of users, and provider↔client links with
 // the invitations that create them.
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { id, timestamps } from "./columns";
 
@@ -67,7 +68,10 @@ export const memberships = sqliteTable(
   ],
 );
 
-/** An invitation of people (by email or WhatsApp) to join one or more organizations with a role. */
+/**
+ * An invitation of people (by email or WhatsApp) to join one or more organizations with a role. `code`
+ * holds the SHA-256 of the code that was sent: whoever reads the table cannot join with it.
+ */
 export const userInvitations = sqliteTable(
   "user_invitations",
   {
@@ -121,12 +125,18 @@ export const linkInvitations = sqliteTable(
     inviterOrganizationId: text("inviter_organization_id").notNull(),
     emailAddress: text("email_address"),
     whatsappNumber: text("whatsapp_number"),
-    invitePath: text("invite_path").notNull(),
+    invitePath: text("invite_path"), // null on reusable codes: the inviter shares those itself
     linkedOrganizationId: text("linked_organization_id"),
     linkedAt: text("linked_at"),
     isReusable: integer("is_reusable", { mode: "boolean" }).notNull().default(false),
     createdByUserId: text("created_by_user_id").notNull(),
     ...timestamps,
   },
-  (t) => [index("link_invitations_inviter_idx").on(t.inviterOrganizationId, t.direction)],
+  (t) => [
+    index("link_invitations_inviter_idx").on(t.inviterOrganizationId, t.direction),
+    // One reusable code per organization and direction, even when two requests ask for it at once.
+    uniqueIndex("link_invitations_reusable_uq")
+      .on(t.inviterOrganizationId, t.direction)
+      .where(sql`${t.isReusable} = 1`),
+  ],
 );

@@ -126,3 +126,19 @@ export function findReglaTasaCuota(
       (r.tipo === "Fijo" ? value.equals(r.valor) : value.gte(r.minimo ?? "0") && value.lte(r.valor)),
   );
 }
+
+const compiledPatterns = new Map<string, RegExp>();
+
+/**
+ * Whether `value` matches a pattern from a SAT catalog (c_FormaPago accounts, c_Pais tax ids).
+ * SAT patterns are implicitly anchored and use PCRE's `\V` (any character but a vertical space).
+ */
+export function matchesSatPattern(pattern: string, value: string): boolean {
+  let re = compiledPatterns.get(pattern);
+  if (!re) {
+    const js = pattern.replaceAll("\\V", "[^\\n\\v\\f\\r\\u0085\\u2028\\u2029]");
+    re = new RegExp(`^(?:${js})$`, "u");
+    compiledPatterns.set(pattern, re);
+  }
+  return re.test(value);
+}

@@ -24,7 +24,6 @@ export type VerificationCheckName =
   | "certificate_rfc"
   | "certificate_validity"
   | "certificate_kind"
-  | "fecha"
   | "tfd_sello_cfd"
   | "tfd_sello_sat";
 
@@ -158,7 +157,11 @@ function unsupported(check: VerificationCheckName, error: unknown): Verification
   return { check, code: error.code, ok: false, status: "unsupported", message: error.message };
 }
 
-async function selloChecks(cfdi: Cfdi, sello: string, certificate: CachedCertificate): Promise<VerificationCheck[]> {
+async function selloChecks(
+  cfdi: Cfdi,
+  sello: string,
+  certificate: CachedCertificate,
+): Promise<VerificationCheck[]> {
   if (!certificate.certificate || !certificate.publicKey) {
     return [
       failed(
@@ -256,18 +259,6 @@ async function selloChecks(cfdi: Cfdi, sello: string, certificate: CachedCertifi
   return checks;
 }
 
-function fechaCheck(cfdi: Cfdi, now: Date): VerificationCheck | undefined {
-  const window = fechaWindow(cfdi.Fecha);
-  if (!window) return undefined;
-  return window.earliest <= now.getTime()
-    ? passed("fecha", "fecha_not_in_future", `Fecha ${cfdi.Fecha} is not later than the verification time`)
-    : failed(
-        "fecha",
-        "fecha_in_future",
-        `Fecha ${cfdi.Fecha} is later than the verification time ${now.toISOString()}`,
-      );
-}
-
 async function tfdChecks(cfdi: Cfdi, tfd: TimbreFiscalDigital): Promise<VerificationCheck[]> {
   const checks: VerificationCheck[] = [
     tfd.SelloCFD === cfdi.Sello
@@ -315,7 +306,7 @@ async function tfdChecks(cfdi: Cfdi, tfd: TimbreFiscalDigital): Promise<Verifica
 }
 
 /** Verifies Sello, certificate and stamp; see the module comment for the checks and their codes. */
-export async function verifyCfdi(cfdi: Cfdi, options: { now?: Date } = {}): Promise<VerificationReport> {
+export async function verifyCfdi(cfdi: Cfdi): Promise<VerificationReport> {
   const checks: VerificationCheck[] = [];
   let certificate: CachedCertificate | undefined;
   if (!cfdi.Sello || !cfdi.Certificado) {
@@ -326,8 +317,6 @@ export async function verifyCfdi(cfdi: Cfdi, options: { now?: Date } = {}): Prom
     certificate = certificateFor(cfdi.Certificado);
     checks.push(...(await selloChecks(cfdi, cfdi.Sello, certificate)));
   }
-  const fecha = fechaCheck(cfdi, options.now ?? new Date());
-  if (fecha) checks.push(fecha);
   const tfd = timbre(cfdi);
   if (tfd) checks.push(...(await tfdChecks(cfdi, tfd)));
 

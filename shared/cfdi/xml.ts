@@ -102,21 +102,16 @@ const FORBIDDEN_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 const isSpace = (c: number) => c === 32 || c === 10 || c === 9 || c === 13;
 
-/** Characters that end an XML name in markup (whitespace, = / > < quotes & and end of input). */
-function isNameEnd(c: number): boolean {
+/** A NameChar: ASCII letters, digits, '.', '-', '_', ':' or any character from U+00B7 up. */
+function isNameChar(c: number): boolean {
   return (
-    c === 32 ||
-    c === 10 ||
-    c === 9 ||
-    c === 13 ||
-    c === 61 ||
-    c === 47 ||
-    c === 62 ||
-    c === 60 ||
-    c === 34 ||
-    c === 39 ||
-    c === 38 ||
-    Number.isNaN(c)
+    (c >= 97 && c <= 122) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 48 && c <= 58) /* digits and ':' */ ||
+    c === 45 ||
+    c === 46 ||
+    c === 95 ||
+    c >= 0xb7
   );
 }
 
@@ -138,12 +133,17 @@ function scanXml(s: string): void {
   const attrNames: string[] = [];
   const manyAttrNames = new Set<string>();
 
+  // Next "]]>" at or after i: in character data it may only close a CDATA section.
+  let cdataClose = s.indexOf("]]>");
+
   for (;;) {
     const lt = s.indexOf("<", i);
     const textEnd = lt === -1 ? n : lt;
     if (stack.length === 0 && hasNonSpace(s, i, textEnd)) {
       throw malformedAt(s, i, "The XML has text outside the root element");
     }
+    if (cdataClose !== -1 && cdataClose < i) cdataClose = s.indexOf("]]>", i);
+    if (cdataClose !== -1 && cdataClose < textEnd) throw malformedAt(s, cdataClose, "The XML has ']]>' in text");
     if (lt === -1) break;
     const c1 = s.charCodeAt(lt + 1);
 
@@ -151,6 +151,8 @@ function scanXml(s: string): void {
       if (s.startsWith("<!--", lt)) {
         const end = s.indexOf("-->", lt + 4);
         if (end === -1) throw malformedAt(s, lt, "The XML has an unclosed comment");
+        const dashes = s.indexOf("--", lt + 4);
+        if (dashes !== end || (end > lt + 4 && s.charCodeAt(end - 1) === 45)) throw malformedAt(s, lt, "The XML has '--' inside a comment");
         i = end + 3;
       } else if (s.startsWith("<![CDATA[", lt)) {
         if (stack.length === 0) throw malformedAt(s, lt, "The XML has CDATA outside the root element");
@@ -176,7 +178,7 @@ function scanXml(s: string): void {
         if (lt !== 0 || target !== "xml") {
           throw malformedAt(s, lt, "The XML declaration must be the very first thing in the document");
         }
-        checkDeclaration(s.slice(lt + 5, end));
+        checkDeclaration(s, s.slice(lt + 5, end));
       }
       i = end + 2;
       continue;
@@ -291,7 +293,7 @@ function isQName(name: string): boolean {
 
 function readName(s: string, from: number): string {
   let j = from;
-  while (!isNameEnd(s.charCodeAt(j))) j++;
+  while (isNameChar(s.charCodeAt(j))) j++;
   return s.slice(from, j);
 }
 
@@ -300,14 +302,18 @@ function hasNonSpace(s: string, from: number, to: number): boolean {
   return false;
 }
 
-function checkDeclaration(body: string): void {
-  const encoding = /encoding\s*=\s*["']([^"']*)["']/.exec(body)?.[1];
+// XML 1.0 §2.8 XMLDecl, after "<?xml": version, then optional encoding and standalone, in order.
+const XML_DECLARATION =
+  /^\s+version\s*=\s*(["'])1\.[0-9]+\1(?:\s+encoding\s*=\s*(["'])([A-Za-z][\w.-]*)\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\4)?\s*$/;
+
+function checkDeclaration(s: string, body: string): void {
+  const declaration = XML_DECLARATION.exec(body);
+  if (!declaration) throw malformedAt(s, 0, "The XML declaration is malformed");
+  const encoding = declaration[3];
   if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
-    throw xmlError(
-      "xml_unsupported_encoding",
-      `The XML declares encoding "${encoding}"; a CFDI must be UTF-8`,
-      { encoding },
-    );
+    throw xmlError("xml_unsupported_encoding", `The XML declares encoding "${encoding}"; a CFDI must be UTF-8`, {
+      encoding,
+    });
   }
 }
 

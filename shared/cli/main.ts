@@ -16,15 +16,16 @@ export const USAGE = `Usage: timbre cfdi <command> [options] <file>
 Commands:
   inspect <file.xml>    Print a JSON summary: uuid, type, parties, amounts, taxes, concepts, payments
   cadena <file.xml>     Print the cadena original (exactly the bytes the Sello signs, no newline)
-  verify <file.xml>     Check Sello, certificate and stamp and validate SAT rules; print a JSON report;
-                        exit 0 when the document is valid, 1 when it is not
+  verify <file.xml>     Verify Sello, certificate and stamp, and validate SAT's rules; print both
+                        reports as JSON; exit 0 when the document is valid, 1 when it is not
   build --csd <dir | file.cer,file.key> --password <password> <invoice.json>
                         Build a CFDI 4.0 from an invoice JSON, seal it with the CSD, print the XML
 
 Options:
   --csd <path>            A folder holding one .cer and one .key, or the two files separated by a comma
   --password <p>          Password of the .key (or --password-file <file>, or env TIMBRE_CSD_PASSWORD)
-  --now <ISO date-time>   Reference time (default: now): Fecha for build, "future" checks for verify
+  --now <ISO date-time>   Reference time (default: now): the default Fecha and CSD validity for build,
+                          the "dated in the future" rule for verify
   -h, --help              Show this help
 
 A file of "-" is read from standard input.`;
@@ -127,10 +128,13 @@ async function cadena(file: string): Promise<number> {
 async function verify(file: string, now: Date | undefined): Promise<number> {
   const { parseCfdi } = await import("../cfdi/parse");
   const { verifyCfdi } = await import("../cfdi/verify");
+  const { validateCfdi } = await import("../cfdi/validate");
   const cfdi = parseCfdi(readInput(file));
-  const verification = await verifyCfdi(cfdi, now ? { now } : {});
-  process.stdout.write(json({ valid: verification.valid, verification }));
-  return verification.valid ? 0 : 1;
+  const verification = await verifyCfdi(cfdi);
+  const validation = validateCfdi(cfdi, now ? { now } : {});
+  const valid = verification.valid && validation.valid;
+  process.stdout.write(json({ valid, verification, validation }));
+  return valid ? 0 : 1;
 }
 
 async function build(file: string, options: Options, now: Date | undefined): Promise<number> {

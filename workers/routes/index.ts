@@ -3,16 +3,23 @@ import type { App } from "../app";
 import * as authPasswordReset from "./auth_password_reset";
 import * as devOutbox from "./dev_outbox";
 import * as docs from "./docs";
+import * as files from "./files";
 import * as health from "./health";
+import * as invitationsOrganizations from "./invitations_organizations";
+import * as invitationsProviders from "./invitations_providers";
+import * as invitationsUsers from "./invitations_users";
 import * as oauthLogout from "./oauth_logout";
 import * as oauthToken from "./oauth_token";
 import * as organizationsCreate from "./organizations_create";
 import * as organizationsDeletion from "./organizations_deletion";
 import * as organizationsGet from "./organizations_get";
 import * as organizationsHealth from "./organizations_health";
+import * as organizationsList from "./organizations_list";
 import * as organizationsUpdate from "./organizations_update";
+import * as providerOrganizations from "./provider_organizations";
 import * as trustedDevicesCreate from "./trusted_devices_create";
 import * as userOrganizationsList from "./user_organizations_list";
+import * as userOrganizationsUpdate from "./user_organizations_update";
 import * as usersCreate from "./users_create";
 import * as usersMe from "./users_me";
 import * as usersVerification from "./users_verification";
@@ -33,6 +40,13 @@ const modules: Array<{ register(app: App): void }> = [
   organizationsDeletion,
   organizationsHealth,
   userOrganizationsList,
+  userOrganizationsUpdate,
+  organizationsList,
+  invitationsUsers,
+  invitationsProviders,
+  invitationsOrganizations,
+  providerOrganizations,
+  files,
   devOutbox,
 ];
 

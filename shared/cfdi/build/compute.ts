@@ -5,7 +5,8 @@
  *
  * Rounding choices (all inside SAT's tolerances, all half-up):
  * - Concept Importe = Cantidad × ValorUnitario, exact when that fits in 6 decimals (else rounded to 6),
- *   written with at least the currency's decimals and at least as many as ValorUnitario was given with.
+ *   written with at least the currency's decimals and at least as many as ValorUnitario and Descuento
+ *   were given with; Descuento is written with Importe's decimals (SAT: never more than Importe).
  * - Concept tax Base = Importe − Descuento (a Cuota's base is the quantity), unless the input gives one.
  * - Concept tax Importe = Base × TasaOCuota rounded to the currency's decimals. This is what most PACs
  *   emit; it keeps each line readable and makes the document taxes exact sums of the lines, so the
@@ -38,6 +39,7 @@ import type {
   TrasladoConcepto,
 } from "../model";
 import type { ItemInput, PaymentDocumentInput, PaymentInput, TaxInput, ValidInvoiceInput } from "./input";
+import { mexicoCityDateTime } from "./time";
 import { pagos20Node } from "./xml";
 
 export const TAX_CODE = { ISR: "001", IVA: "002", IEPS: "003" } as const;
@@ -73,31 +75,6 @@ const rateText = (rate: string) => dec(rate).toFixed(MAX_PLACES);
 
 function inputError(path: (string | number)[], message: string): never {
   throw badRequest("invalid_invoice_input", message, [{ path: path.join("."), message }]);
-}
-
-const mexicoCityFormat = new Intl.DateTimeFormat("en-CA", {
-  timeZone: "America/Mexico_City",
-  year: "numeric",
-  month: "2-digit",
-  day: "2-digit",
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-  hourCycle: "h23",
-});
-
-/** An instant as Mexico City's wall-clock time in SAT's Fecha form (YYYY-MM-DDTHH:mm:ss). */
-export function mexicoCityDateTime(at: Date): string {
-  const p: Record<string, string> = {};
-  for (const part of mexicoCityFormat.formatToParts(at)) p[part.type] = part.value;
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
-}
-
-/** The instant a Mexico City wall-clock Fecha denotes (the reverse of `mexicoCityDateTime`). */
-export function mexicoCityInstant(fecha: string): Date {
-  const asUtc = Date.parse(`${fecha}Z`);
-  const offset = Date.parse(`${mexicoCityDateTime(new Date(asUtc))}Z`) - asUtc;
-  return new Date(asUtc - offset);
 }
 
 interface TaxLine {
@@ -162,8 +139,11 @@ interface ConceptResult {
 function computeConcept(item: ItemInput, index: number, places: number): ConceptResult {
   const path = ["items", index];
   const importeValue = dec(item.quantity).times(item.unitPrice);
-  const importeText = flexible(importeValue, Math.max(places, decimalPlaces(item.unitPrice)));
+  // SAT: Descuento may not carry more decimals than Importe, so Importe makes room for the discount's.
+  const discountPlaces = item.discount === undefined ? 0 : decimalPlaces(item.discount);
+  const importeText = flexible(importeValue, Math.max(places, decimalPlaces(item.unitPrice), discountPlaces));
   const importe = dec(importeText);
+  const importePlaces = decimalPlaces(importeText);
   const descuento = item.discount === undefined ? undefined : dec(item.discount);
   if (descuento?.gt(importe)) {
     inputError(
@@ -172,11 +152,17 @@ function computeConcept(item: ItemInput, index: number, places: number): Concept
     );
   }
   const defaultBase = importe.minus(descuento ?? ZERO);
-  const lines = item.taxes.map((tax) => {
+  const lines = item.taxes.map((tax, j) => {
     if (tax.base !== undefined) return taxLine(tax, dec(tax.base), padded(tax.base, places), places);
     if (tax.factor === "Cuota") {
       const quantity = dec(item.quantity);
       return taxLine(tax, quantity, flexible(quantity, places), places);
+    }
+    if (defaultBase.isZero()) {
+      inputError(
+        [...path, "taxes", j],
+        `items.${index} has no tax base left (Importe ${importeText} minus its discount): SAT requires a Base above zero; drop its taxes and use objetoImp 01, 03 or 04`,
+      );
     }
     return taxLine(tax, defaultBase, flexible(defaultBase, places), places);
   });
@@ -210,7 +196,7 @@ function computeConcept(item: ItemInput, index: number, places: number): Concept
     Descripcion: item.description,
     ValorUnitario: padded(item.unitPrice, places),
     Importe: importeText,
-    Descuento: item.discount === undefined ? undefined : padded(item.discount, places),
+    Descuento: descuento?.toFixed(importePlaces),
     ObjetoImp: item.objetoImp ?? (lines.length > 0 ? "02" : "01"),
     Impuestos:
       lines.length === 0

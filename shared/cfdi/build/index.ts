@@ -10,7 +10,7 @@ import { computeCfdi } from "./compute";
 import { invoiceInputSchema, type ValidInvoiceInput } from "./input";
 import { type SealedCfdi, sealCfdi } from "./seal";
 
-export { computeCfdi, mexicoCityDateTime, mexicoCityInstant } from "./compute";
+export { computeCfdi } from "./compute";
 export {
   type InvoiceInput,
   type ItemInput,
@@ -21,6 +21,7 @@ export {
   type ValidInvoiceInput,
 } from "./input";
 export { type SealedCfdi, sealCfdi } from "./seal";
+export { mexicoCityDateTime, mexicoCityInstant } from "./time";
 export { cfdiXml, escapeXml } from "./xml";
 
 export interface InputIssue {

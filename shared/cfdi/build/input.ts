@@ -157,7 +157,7 @@ const tax = z
      * The base when it is not the default (Importe − Descuento for Tasa/Exento, the quantity for a
      * Cuota; in payments, the share of the amount paid): e.g. an IVA base that includes IEPS.
      */
-    base: amount("base").optional(),
+    base: amount("base", { positive: true }).optional(),
   })
   .superRefine((t, ctx) => {
     if (t.factor === "Exento") {
@@ -414,6 +414,11 @@ export const invoiceInputSchema = z
         issue(["paymentForm"], 'paymentForm must be "99" (por definir) when paymentMethod is PPD');
       }
       if (!inv.receptor.cfdiUse) issue(["receptor", "cfdiUse"], "receptor.cfdiUse is required");
+      inv.items.forEach((it, i) => {
+        if (dec(it.unitPrice).isZero()) {
+          issue(["items", i, "unitPrice"], `unitPrice must be greater than zero in a type ${type} CFDI`);
+        }
+      });
       const cur = inv.currency ?? "MXN";
       if (cur === "XXX") issue(["currency"], "XXX is only for payments and traslados");
       if (cur === "MXN" && inv.exchangeRate !== undefined && !dec(inv.exchangeRate).equals(1)) {

@@ -6,7 +6,7 @@ import { unprocessable } from "../../errors";
 import { cadenaOriginal } from "../cadena";
 import { type Csd, isWithinValidity, signSha256 } from "../csd";
 import type { Cfdi } from "../model";
-import { mexicoCityInstant } from "./compute";
+import { mexicoCityInstant } from "./time";
 import { cfdiXml } from "./xml";
 
 export interface SealedCfdi {

@@ -1,30 +1,25 @@
 /**
  * XPath's normalize-space(), which SAT's XSLT applies to every value: strip leading and trailing
  * XML whitespace (space, tab, CR, LF; not NBSP or other Unicode spaces) and collapse inner runs to
- * one space. Most values need nothing, so a single scan decides before anything is allocated.
+ * one space. Most values need nothing, so one scan decides before anything is allocated, and a
+ * value that only needs trimming is sliced rather than rewritten.
  */
 export function normalizeSpace(value: string): string {
   const n = value.length;
-  let previousSpace = true;
-  for (let i = 0; i < n; i++) {
+  let start = 0;
+  while (start < n && isXmlSpace(value.charCodeAt(start))) start++;
+  let end = n;
+  while (end > start && isXmlSpace(value.charCodeAt(end - 1))) end--;
+  for (let i = start; i < end; i++) {
     const c = value.charCodeAt(i);
-    if (c === 32) {
-      if (previousSpace) return collapse(value);
-      previousSpace = true;
-    } else if (c === 9 || c === 10 || c === 13) {
-      return collapse(value);
-    } else {
-      previousSpace = false;
+    // end - 1 is not whitespace, so i + 1 is still inside the trimmed value.
+    if ((c === 32 && isXmlSpace(value.charCodeAt(i + 1))) || c === 9 || c === 10 || c === 13) {
+      return value.slice(start, end).replace(XML_WHITESPACE_RUN, " ");
     }
   }
-  return previousSpace && n > 0 ? collapse(value) : value;
+  return start === 0 && end === n ? value : value.slice(start, end);
 }
 
 const XML_WHITESPACE_RUN = /[ \t\n\r]+/g;
 
-function collapse(value: string): string {
-  const collapsed = value.replace(XML_WHITESPACE_RUN, " ");
-  const start = collapsed.charCodeAt(0) === 32 ? 1 : 0;
-  const end = collapsed.length > start && collapsed.charCodeAt(collapsed.length - 1) === 32 ? -1 : undefined;
-  return collapsed.slice(start, end);
-}
+const isXmlSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;

@@ -6,6 +6,7 @@
 import {
   exportaciones,
   formasPago,
+  matchesSatPattern,
   meses,
   metodosPago,
   monedas,
@@ -39,7 +40,8 @@ function checkFecha(ctx: Context) {
   // The pattern admits Feb 30; a real calendar date must survive a round trip through Date.
   const real = m && new Date(`${Fecha}Z`).toISOString().startsWith(Fecha.slice(0, 10));
   if (!real) {
-    if (!ctx.isMissing(at("Fecha"))) ctx.error("CFDI40101", `Fecha "${Fecha}" is not a date AAAA-MM-DDThh:mm:ss`, at("Fecha"));
+    if (!ctx.isMissing(at("Fecha")))
+      ctx.error("CFDI40101", `Fecha "${Fecha}" is not a date AAAA-MM-DDThh:mm:ss`, at("Fecha"));
     return;
   }
   if (ctx.is40 && Fecha < CFDI40_START) {
@@ -57,26 +59,46 @@ function checkFecha(ctx: Context) {
 
 function checkPagoYMoneda(ctx: Context) {
   const c = ctx.cfdi;
-  const generic = !(ctx.is40 && ctx.tipo === "P");
+  // A CFDI de pago 4.0 has its own fixed values for these attributes (CRP201xx, ./pagos).
+  const judgedByPagos = ctx.is40 && ctx.tipo === "P";
   const noPayment = ctx.tipo === "T" || ctx.tipo === "P";
-  if (generic && c.FormaPago !== undefined) {
-    ctx.catalog(formasPago, c.FormaPago, "CFDI40104", at("FormaPago"));
-    if (noPayment) ctx.error("CFDI40103", `FormaPago must not exist in a CFDI of type ${ctx.tipo}`, at("FormaPago"));
-  } else if (generic && (ctx.tipo === "I" || ctx.tipo === "E")) {
-    ctx.warn("forma_pago_missing", "FormaPago should be present in a CFDI de ingreso or egreso", at("FormaPago"));
-  }
-  if (generic && c.MetodoPago !== undefined) {
-    ctx.catalog(metodosPago, c.MetodoPago, "CFDI40124", at("MetodoPago"));
-    if (noPayment) ctx.error("CFDI40125", `MetodoPago must not exist in a CFDI of type ${ctx.tipo}`, at("MetodoPago"));
-    if (c.MetodoPago === "PPD" && c.FormaPago !== undefined && c.FormaPago !== "99") {
-      ctx.error("CFDI40105", `With MetodoPago PPD, FormaPago must be "99" (Por definir), not "${c.FormaPago}"`, at("FormaPago"));
+  const ingresoOEgreso = ctx.tipo === "I" || ctx.tipo === "E";
+  if (!judgedByPagos) {
+    if (c.FormaPago !== undefined) {
+      ctx.catalog(formasPago, c.FormaPago, "CFDI40104", at("FormaPago"));
+      if (noPayment) {
+        ctx.error("CFDI40103", `FormaPago must not exist in a CFDI of type ${ctx.tipo}`, at("FormaPago"));
+      }
+    } else if (ingresoOEgreso) {
+      ctx.warn(
+        "forma_pago_missing",
+        "FormaPago should be present in a CFDI de ingreso or egreso",
+        at("FormaPago"),
+      );
     }
-  } else if (generic && (ctx.tipo === "I" || ctx.tipo === "E")) {
-    ctx.warn("metodo_pago_missing", "MetodoPago should be present in a CFDI de ingreso or egreso", at("MetodoPago"));
+    if (c.MetodoPago !== undefined) {
+      ctx.catalog(metodosPago, c.MetodoPago, "CFDI40124", at("MetodoPago"));
+      if (noPayment) {
+        ctx.error("CFDI40125", `MetodoPago must not exist in a CFDI of type ${ctx.tipo}`, at("MetodoPago"));
+      }
+      if (c.MetodoPago === "PPD" && c.FormaPago !== undefined && c.FormaPago !== "99") {
+        ctx.error(
+          "CFDI40105",
+          `With MetodoPago PPD, FormaPago must be "99" (Por definir), not "${c.FormaPago}"`,
+          at("FormaPago"),
+        );
+      }
+    } else if (ingresoOEgreso) {
+      ctx.warn(
+        "metodo_pago_missing",
+        "MetodoPago should be present in a CFDI de ingreso or egreso",
+        at("MetodoPago"),
+      );
+    }
   }
 
   ctx.catalog(monedas, c.Moneda, "CFDI40113", at("Moneda"));
-  if (!generic) return;
+  if (judgedByPagos) return;
   const tc = c.TipoCambio;
   if (tc !== undefined && !TIPO_CAMBIO.test(tc)) {
     ctx.error("CFDI40117", `TipoCambio "${tc}" does not match [0-9]{1,18}(.[0-9]{1,6})?`, at("TipoCambio"));
@@ -85,24 +107,33 @@ function checkPagoYMoneda(ctx: Context) {
       ctx.error("CFDI40114", `With Moneda MXN, TipoCambio must be 1, not "${tc}"`, at("TipoCambio"));
     }
   } else if (c.Moneda === "XXX") {
-    if (tc !== undefined) ctx.error("CFDI40116", "With Moneda XXX, TipoCambio must not exist", at("TipoCambio"));
+    if (tc !== undefined)
+      ctx.error("CFDI40116", "With Moneda XXX, TipoCambio must not exist", at("TipoCambio"));
   } else if (tc === undefined && monedas.has(c.Moneda)) {
     ctx.error("CFDI40115", `TipoCambio is required for Moneda ${c.Moneda}`, at("TipoCambio"));
   }
 }
 
-function checkTotalLimit(ctx: Context) {
+function checkTipoYLimites(ctx: Context) {
   const c = ctx.cfdi;
   const tipo = ctx.catalog(tiposComprobante, c.TipoDeComprobante, "CFDI40121", at("TipoDeComprobante"));
   if (!tipo || !isDecimalLiteral(c.Total)) return;
   const aboveLimit = dec(c.Total).gt(tipo.valorMaximo);
   if (aboveLimit && c.Confirmacion === undefined) {
-    ctx.error("CFDI40120", `Total exceeds ${tipo.valorMaximo}, the limit for type ${tipo.clave}, without Confirmacion`, at("Total"));
+    ctx.error(
+      "CFDI40120",
+      `Total exceeds ${tipo.valorMaximo}, the limit for type ${tipo.clave}, without Confirmacion`,
+      at("Total"),
+    );
   }
   // Only the Total limit is known here (TipoCambio limits need the day's published rate).
   const tipoCambioNeedsNoConfirmation = c.Moneda === "MXN" || c.Moneda === "XXX";
   if (c.Confirmacion !== undefined && !aboveLimit && tipoCambioNeedsNoConfirmation) {
-    ctx.error("CFDI40127", "Confirmacion must not exist: Total and TipoCambio are within their limits", at("Confirmacion"));
+    ctx.error(
+      "CFDI40127",
+      "Confirmacion must not exist: Total and TipoCambio are within their limits",
+      at("Confirmacion"),
+    );
   }
 }
 
@@ -121,7 +152,11 @@ function checkExportacionYLugar(ctx: Context) {
       ctx.error("CFDI40126", `LugarExpedicion "${cp}" is not a 5-digit postal code`, at("LugarExpedicion"));
     }
   } else if (ctx.lookups.postalCodeExists?.(cp) === false) {
-    ctx.error("CFDI40126", `LugarExpedicion "${cp}" is not in the SAT catalog c_CodigoPostal`, at("LugarExpedicion"));
+    ctx.error(
+      "CFDI40126",
+      `LugarExpedicion "${cp}" is not in the SAT catalog c_CodigoPostal`,
+      at("LugarExpedicion"),
+    );
   }
 }
 
@@ -148,7 +183,11 @@ function checkInformacionGlobal(ctx: Context) {
   }
   const periodicidad = ctx.catalog(periodicidades, global.Periodicidad, "CFDI40131", `${base}/@Periodicidad`);
   if (periodicidad?.clave === "05" && Emisor.RegimenFiscal !== "621") {
-    ctx.error("CFDI40132", "Periodicidad 05 (bimestral) is only for the emisor régimen 621", `${base}/@Periodicidad`);
+    ctx.error(
+      "CFDI40132",
+      "Periodicidad 05 (bimestral) is only for the emisor régimen 621",
+      `${base}/@Periodicidad`,
+    );
   }
   const mes = ctx.catalog(meses, global.Meses, "CFDI40133", `${base}/@Meses`);
   if (periodicidad && mes) {
@@ -156,7 +195,11 @@ function checkInformacionGlobal(ctx: Context) {
     if (periodicidad.clave === "05" && !bimestral) {
       ctx.error("CFDI40135", `With Periodicidad 05, Meses must be 13–18, not ${mes.clave}`, `${base}/@Meses`);
     } else if (periodicidad.clave !== "05" && bimestral) {
-      ctx.error("CFDI40134", `With Periodicidad ${periodicidad.clave}, Meses must be 01–12, not ${mes.clave}`, `${base}/@Meses`);
+      ctx.error(
+        "CFDI40134",
+        `With Periodicidad ${periodicidad.clave}, Meses must be 01–12, not ${mes.clave}`,
+        `${base}/@Meses`,
+      );
     }
   }
   const year = Number(ctx.cfdi.Fecha.slice(0, 4));
@@ -183,7 +226,8 @@ function checkEmisor(ctx: Context) {
   const base = "Comprobante/Emisor";
   const rfcOk = isRfc(Rfc);
   if (!rfcOk) ctx.error("rfc_invalid", `Emisor Rfc "${Rfc}" is not a well-formed RFC`, `${base}/@Rfc`);
-  else if (isGenericRfc(Rfc)) ctx.error("emisor_rfc_generic", `The emisor cannot use the generic RFC ${Rfc}`, `${base}/@Rfc`);
+  else if (isGenericRfc(Rfc))
+    ctx.error("emisor_rfc_generic", `The emisor cannot use the generic RFC ${Rfc}`, `${base}/@Rfc`);
   const regimen = ctx.catalog(regimenesFiscales, RegimenFiscal, "CFDI40140", `${base}/@RegimenFiscal`);
   if (regimen && rfcOk && !regimen[personaOf(Rfc)]) {
     ctx.error(
@@ -193,7 +237,11 @@ function checkEmisor(ctx: Context) {
     );
   }
   if (FacAtrAdquirente !== undefined && !/^[0-9]{10}$/.test(FacAtrAdquirente)) {
-    ctx.error("CFDI40142", `FacAtrAdquirente "${FacAtrAdquirente}" is not a 10-digit number`, `${base}/@FacAtrAdquirente`);
+    ctx.error(
+      "CFDI40142",
+      `FacAtrAdquirente "${FacAtrAdquirente}" is not a 10-digit number`,
+      `${base}/@FacAtrAdquirente`,
+    );
   }
 }
 
@@ -214,7 +262,12 @@ function checkReceptor(ctx: Context) {
   const regimen =
     r.RegimenFiscalReceptor === undefined
       ? undefined
-      : ctx.catalog(regimenesFiscales, r.RegimenFiscalReceptor, "CFDI40157", `${base}/@RegimenFiscalReceptor`);
+      : ctx.catalog(
+          regimenesFiscales,
+          r.RegimenFiscalReceptor,
+          "CFDI40157",
+          `${base}/@RegimenFiscalReceptor`,
+        );
   if (regimen && persona && !regimen[persona]) {
     ctx.error(
       "CFDI40158",
@@ -232,7 +285,11 @@ function checkReceptor(ctx: Context) {
   const cp = r.DomicilioFiscalReceptor;
   if (cp !== undefined && !ctx.isMissing(`${base}/@DomicilioFiscalReceptor`)) {
     if (!CODIGO_POSTAL.test(cp)) {
-      ctx.error("codigo_postal_invalid", `DomicilioFiscalReceptor "${cp}" is not a 5-digit postal code`, `${base}/@DomicilioFiscalReceptor`);
+      ctx.error(
+        "codigo_postal_invalid",
+        `DomicilioFiscalReceptor "${cp}" is not a 5-digit postal code`,
+        `${base}/@DomicilioFiscalReceptor`,
+      );
     } else if (generic && cp !== ctx.cfdi.LugarExpedicion) {
       ctx.error(
         "CFDI40149",
@@ -240,11 +297,19 @@ function checkReceptor(ctx: Context) {
         `${base}/@DomicilioFiscalReceptor`,
       );
     } else if (ctx.lookups.postalCodeExists?.(cp) === false) {
-      ctx.error("codigo_postal_unknown", `DomicilioFiscalReceptor "${cp}" is not in c_CodigoPostal`, `${base}/@DomicilioFiscalReceptor`);
+      ctx.error(
+        "codigo_postal_unknown",
+        `DomicilioFiscalReceptor "${cp}" is not in c_CodigoPostal`,
+        `${base}/@DomicilioFiscalReceptor`,
+      );
     }
   }
 
-  if (r.Rfc === RFC_GENERICO_NACIONAL && r.Nombre !== PUBLICO_EN_GENERAL && ctx.cfdi.InformacionGlobal === undefined) {
+  if (
+    r.Rfc === RFC_GENERICO_NACIONAL &&
+    r.Nombre !== PUBLICO_EN_GENERAL &&
+    ctx.cfdi.InformacionGlobal === undefined
+  ) {
     ctx.warn(
       "receptor_publico_en_general_nombre",
       `Operations with the público en general under ${RFC_GENERICO_NACIONAL} are named "${PUBLICO_EN_GENERAL}"`,
@@ -257,11 +322,23 @@ function checkReceptor(ctx: Context) {
     const required = USO_POR_TIPO[ctx.tipo];
     const usoPath = `${base}/@UsoCFDI`;
     if (required && uso.clave !== required) {
-      ctx.error("CFDI40161", `A CFDI of type ${ctx.tipo} requires UsoCFDI ${required}, not ${uso.clave}`, usoPath);
+      ctx.error(
+        "CFDI40161",
+        `A CFDI of type ${ctx.tipo} requires UsoCFDI ${required}, not ${uso.clave}`,
+        usoPath,
+      );
     } else if (generic && !required && uso.clave !== "S01") {
-      ctx.error("CFDI40161", `With the generic RFC ${r.Rfc}, UsoCFDI must be S01 (Sin efectos fiscales)`, usoPath);
+      ctx.error(
+        "CFDI40161",
+        `With the generic RFC ${r.Rfc}, UsoCFDI must be S01 (Sin efectos fiscales)`,
+        usoPath,
+      );
     } else if (persona && !uso[persona]) {
-      ctx.error("CFDI40161", `UsoCFDI ${uso.clave} does not apply to a persona ${persona === "moral" ? "moral" : "física"}`, usoPath);
+      ctx.error(
+        "CFDI40161",
+        `UsoCFDI ${uso.clave} does not apply to a persona ${persona === "moral" ? "moral" : "física"}`,
+        usoPath,
+      );
     } else if (regimen && !uso.regimenesReceptor.includes(regimen.clave)) {
       ctx.error(
         "CFDI40161",
@@ -284,7 +361,11 @@ function checkExtranjero(ctx: Context, rfcOk: boolean) {
       : ctx.catalog(paises, r.ResidenciaFiscal, "CFDI40150", `${base}/@ResidenciaFiscal`);
   if (r.ResidenciaFiscal !== undefined) {
     if (rfcOk && !extranjero) {
-      ctx.error("CFDI40151", `ResidenciaFiscal must not exist unless the receptor is ${RFC_GENERICO_EXTRANJERO}`, `${base}/@ResidenciaFiscal`);
+      ctx.error(
+        "CFDI40151",
+        `ResidenciaFiscal must not exist unless the receptor is ${RFC_GENERICO_EXTRANJERO}`,
+        `${base}/@ResidenciaFiscal`,
+      );
     } else if (r.ResidenciaFiscal === "MEX") {
       ctx.error("CFDI40152", "ResidenciaFiscal must not be MEX", `${base}/@ResidenciaFiscal`);
     }
@@ -292,23 +373,38 @@ function checkExtranjero(ctx: Context, rfcOk: boolean) {
   if (r.NumRegIdTrib !== undefined) {
     const path = `${base}/@NumRegIdTrib`;
     if (rfcOk && !extranjero) {
-      ctx.error("CFDI40154", `NumRegIdTrib must not exist unless the receptor is ${RFC_GENERICO_EXTRANJERO}`, path);
+      ctx.error(
+        "CFDI40154",
+        `NumRegIdTrib must not exist unless the receptor is ${RFC_GENERICO_EXTRANJERO}`,
+        path,
+      );
     } else if (r.ResidenciaFiscal === undefined) {
       ctx.error("CFDI40153", "NumRegIdTrib requires ResidenciaFiscal", path);
     } else if (!hasComercioExterior(ctx)) {
       ctx.error("CFDI40155", "NumRegIdTrib requires the Comercio Exterior complement", path);
-    } else if (pais?.patronIdentidadTributaria && !new RegExp(`^(?:${pais.patronIdentidadTributaria})$`, "u").test(r.NumRegIdTrib)) {
-      ctx.error("CFDI40156", `NumRegIdTrib "${r.NumRegIdTrib}" does not match the pattern for ${pais.clave}`, path);
+    } else if (
+      pais?.patronIdentidadTributaria &&
+      !matchesSatPattern(pais.patronIdentidadTributaria, r.NumRegIdTrib)
+    ) {
+      ctx.error(
+        "CFDI40156",
+        `NumRegIdTrib "${r.NumRegIdTrib}" does not match the pattern for ${pais.clave}`,
+        path,
+      );
     }
   }
   if (extranjero && r.ResidenciaFiscal === undefined && r.NumRegIdTrib === undefined) {
-    ctx.warn("residencia_fiscal_missing", `A foreign receptor (${RFC_GENERICO_EXTRANJERO}) should state ResidenciaFiscal`, `${base}/@ResidenciaFiscal`);
+    ctx.warn(
+      "residencia_fiscal_missing",
+      `A foreign receptor (${RFC_GENERICO_EXTRANJERO}) should state ResidenciaFiscal`,
+      `${base}/@ResidenciaFiscal`,
+    );
   }
 }
 
 export function checkComprobante(ctx: Context) {
   checkFecha(ctx);
-  checkTotalLimit(ctx);
+  checkTipoYLimites(ctx);
   checkPagoYMoneda(ctx);
   checkExportacionYLugar(ctx);
   if (ctx.is40) checkInformacionGlobal(ctx);

@@ -2,7 +2,14 @@
  * Rules on each Concepto, its taxes and its Partes (CFDI40162–CFDI40199), including the SAT
  * tolerances on Importe (see ../amounts). Conceptos of a CFDI de pago 4.0 are judged by ./pagos.
  */
-import { clavesUnidad, findReglaTasaCuota, impuestos, objetosImpuesto, regimenesFiscales, tiposFactor } from "../../catalogs";
+import {
+  clavesUnidad,
+  findReglaTasaCuota,
+  impuestos,
+  objetosImpuesto,
+  regimenesFiscales,
+  tiposFactor,
+} from "../../catalogs";
 import { type Bounds, conceptImporteBounds, decimalPlaces, taxImporteBounds, withinBounds } from "../amounts";
 import type { Concepto, InformacionAduanera, Parte, RetencionConcepto, TrasladoConcepto } from "../model";
 import type { Context } from "./context";
@@ -45,7 +52,8 @@ function checkImporte(
   const cantidad = ctx.amount(item.Cantidad, `${base}/@Cantidad`);
   const valor = ctx.amount(item.ValorUnitario, `${base}/@ValorUnitario`);
   const importe = ctx.amount(item.Importe, `${base}/@Importe`);
-  if (!cantidad || !valor || !importe || item.ValorUnitario === undefined || item.Importe === undefined) return;
+  if (!cantidad || !valor || !importe || item.ValorUnitario === undefined || item.Importe === undefined)
+    return;
   const bounds = conceptImporteBounds(item.Cantidad, item.ValorUnitario, decimalPlaces(item.Importe));
   if (!withinBounds(importe, bounds)) {
     ctx.error(
@@ -59,7 +67,8 @@ function checkImporte(
 function checkParte(ctx: Context, parte: Parte, base: string) {
   checkClaveProdServ(ctx, parte.ClaveProdServ, "CFDI40196", `${base}/@ClaveProdServ`);
   const valor = ctx.amount(parte.ValorUnitario, `${base}/@ValorUnitario`);
-  if (valor?.lte(0)) ctx.error("CFDI40197", "ValorUnitario of a Parte must be greater than 0", `${base}/@ValorUnitario`);
+  if (valor?.lte(0))
+    ctx.error("CFDI40197", "ValorUnitario of a Parte must be greater than 0", `${base}/@ValorUnitario`);
   checkImporte(ctx, parte, "CFDI40198", base);
   checkPedimentos(ctx, parte.InformacionAduanera, "CFDI40199", base);
 }
@@ -71,8 +80,20 @@ interface TaxCodes {
   tasa: string;
   importe: string;
 }
-const TRASLADO: TaxCodes = { base: "CFDI40174", impuesto: "CFDI40175", factor: "CFDI40176", tasa: "CFDI40179", importe: "CFDI40180" };
-const RETENCION: TaxCodes = { base: "CFDI40181", impuesto: "CFDI40182", factor: "CFDI40183", tasa: "CFDI40185", importe: "CFDI40186" };
+const TRASLADO: TaxCodes = {
+  base: "CFDI40174",
+  impuesto: "CFDI40175",
+  factor: "CFDI40176",
+  tasa: "CFDI40179",
+  importe: "CFDI40180",
+};
+const RETENCION: TaxCodes = {
+  base: "CFDI40181",
+  impuesto: "CFDI40182",
+  factor: "CFDI40183",
+  tasa: "CFDI40185",
+  importe: "CFDI40186",
+};
 
 /** Checks shared by traslados and retenciones; returns nothing, reports everything. */
 function checkTax(
@@ -87,7 +108,11 @@ function checkTax(
   if (baseAmount?.lte(0)) ctx.error(codes.base, `Base of a ${label} must be greater than 0`, `${base}/@Base`);
   const impuesto = ctx.catalog(impuestos, tax.Impuesto, codes.impuesto, `${base}/@Impuesto`);
   if (impuesto && !impuesto[uso]) {
-    ctx.error(codes.impuesto, `Impuesto ${impuesto.clave} (${impuesto.texto}) cannot be a ${label}`, `${base}/@Impuesto`);
+    ctx.error(
+      codes.impuesto,
+      `Impuesto ${impuesto.clave} (${impuesto.texto}) cannot be a ${label}`,
+      `${base}/@Impuesto`,
+    );
   }
   const factor = ctx.catalog(tiposFactor, tax.TipoFactor, codes.factor, `${base}/@TipoFactor`);
   if (!factor) return;
@@ -95,12 +120,20 @@ function checkTax(
     if (uso === "retencion") {
       ctx.error("CFDI40184", "A Retención cannot be Exento", `${base}/@TipoFactor`);
     } else if (tax.TasaOCuota !== undefined || tax.Importe !== undefined) {
-      ctx.error("CFDI40177", "An Exento Traslado must not have TasaOCuota nor Importe", `${base}/@TipoFactor`);
+      ctx.error(
+        "CFDI40177",
+        "An Exento Traslado must not have TasaOCuota nor Importe",
+        `${base}/@TipoFactor`,
+      );
     }
     return;
   }
   if (tax.TasaOCuota === undefined || tax.Importe === undefined) {
-    ctx.error("CFDI40178", `A Traslado with TipoFactor ${factor.clave} requires TasaOCuota and Importe`, `${base}/@TipoFactor`);
+    ctx.error(
+      "CFDI40178",
+      `A Traslado with TipoFactor ${factor.clave} requires TasaOCuota and Importe`,
+      `${base}/@TipoFactor`,
+    );
     return;
   }
   const rate = ctx.amount(tax.TasaOCuota, `${base}/@TasaOCuota`);
@@ -128,7 +161,11 @@ function checkConcepto(ctx: Context, c: Concepto, base: string) {
   ctx.catalog(clavesUnidad, c.ClaveUnidad, "CFDI40165", `${base}/@ClaveUnidad`);
   const valor = ctx.amount(c.ValorUnitario, `${base}/@ValorUnitario`);
   if (valor?.lte(0) && ["I", "E", "N"].includes(ctx.tipo)) {
-    ctx.error("CFDI40166", `ValorUnitario must be greater than 0 in a CFDI of type ${ctx.tipo}`, `${base}/@ValorUnitario`);
+    ctx.error(
+      "CFDI40166",
+      `ValorUnitario must be greater than 0 in a CFDI of type ${ctx.tipo}`,
+      `${base}/@ValorUnitario`,
+    );
   }
   checkImporte(ctx, c, "CFDI40167", base);
 
@@ -136,10 +173,18 @@ function checkConcepto(ctx: Context, c: Concepto, base: string) {
     const descuento = ctx.amount(c.Descuento, `${base}/@Descuento`);
     const importe = ctx.amount(c.Importe, `${base}/@Importe`);
     if (descuento && decimalPlaces(c.Descuento) > decimalPlaces(c.Importe)) {
-      ctx.error("CFDI40168", `Descuento ${c.Descuento} has more decimals than Importe ${c.Importe}`, `${base}/@Descuento`);
+      ctx.error(
+        "CFDI40168",
+        `Descuento ${c.Descuento} has more decimals than Importe ${c.Importe}`,
+        `${base}/@Descuento`,
+      );
     }
     if (descuento && importe && descuento.gt(importe)) {
-      ctx.error("CFDI40169", `Descuento ${c.Descuento} is greater than Importe ${c.Importe}`, `${base}/@Descuento`);
+      ctx.error(
+        "CFDI40169",
+        `Descuento ${c.Descuento} is greater than Importe ${c.Importe}`,
+        `${base}/@Descuento`,
+      );
     }
   }
 
@@ -148,7 +193,11 @@ function checkConcepto(ctx: Context, c: Concepto, base: string) {
     if (objeto?.clave === "02" && !c.Impuestos) {
       ctx.error("CFDI40171", "ObjetoImp 02 requires the concept's Impuestos node", `${base}/@ObjetoImp`);
     } else if (objeto && OBJETO_SIN_IMPUESTOS.has(objeto.clave) && c.Impuestos) {
-      ctx.error("CFDI40172", `ObjetoImp ${objeto.clave} forbids the concept's Impuestos node`, `${base}/Impuestos`);
+      ctx.error(
+        "CFDI40172",
+        `ObjetoImp ${objeto.clave} forbids the concept's Impuestos node`,
+        `${base}/Impuestos`,
+      );
     }
   }
 
@@ -156,19 +205,36 @@ function checkConcepto(ctx: Context, c: Concepto, base: string) {
     const traslados = c.Impuestos.Traslados ?? [];
     const retenciones = c.Impuestos.Retenciones ?? [];
     if (traslados.length + retenciones.length === 0) {
-      ctx.error("CFDI40173", "The concept's Impuestos node has neither Traslados nor Retenciones", `${base}/Impuestos`);
+      ctx.error(
+        "CFDI40173",
+        "The concept's Impuestos node has neither Traslados nor Retenciones",
+        `${base}/Impuestos`,
+      );
     }
-    traslados.forEach((t, i) => checkTax(ctx, t, "traslado", `${base}/Impuestos/Traslados/Traslado[${i + 1}]`));
-    retenciones.forEach((r, i) => checkTax(ctx, r, "retencion", `${base}/Impuestos/Retenciones/Retencion[${i + 1}]`));
+    traslados.forEach((t, i) => {
+      checkTax(ctx, t, "traslado", `${base}/Impuestos/Traslados/Traslado[${i + 1}]`);
+    });
+    retenciones.forEach((r, i) => {
+      checkTax(ctx, r, "retencion", `${base}/Impuestos/Retenciones/Retencion[${i + 1}]`);
+    });
   }
 
   if (c.ACuentaTerceros) {
     const t = c.ACuentaTerceros;
     const path = `${base}/ACuentaTerceros`;
     if (!isRfc(t.RfcACuentaTerceros)) {
-      ctx.error("rfc_invalid", `RfcACuentaTerceros "${t.RfcACuentaTerceros}" is not a well-formed RFC`, `${path}/@RfcACuentaTerceros`);
+      ctx.error(
+        "rfc_invalid",
+        `RfcACuentaTerceros "${t.RfcACuentaTerceros}" is not a well-formed RFC`,
+        `${path}/@RfcACuentaTerceros`,
+      );
     }
-    ctx.catalog(regimenesFiscales, t.RegimenFiscalACuentaTerceros, "CFDI40191", `${path}/@RegimenFiscalACuentaTerceros`);
+    ctx.catalog(
+      regimenesFiscales,
+      t.RegimenFiscalACuentaTerceros,
+      "CFDI40191",
+      `${path}/@RegimenFiscalACuentaTerceros`,
+    );
     if (!/^[0-9]{5}$/.test(t.DomicilioFiscalACuentaTerceros)) {
       ctx.error(
         "codigo_postal_invalid",
@@ -178,10 +244,14 @@ function checkConcepto(ctx: Context, c: Concepto, base: string) {
     }
   }
   checkPedimentos(ctx, c.InformacionAduanera, "CFDI40194", base);
-  c.Parte.forEach((p, i) => checkParte(ctx, p, `${base}/Parte[${i + 1}]`));
+  c.Parte.forEach((p, i) => {
+    checkParte(ctx, p, `${base}/Parte[${i + 1}]`);
+  });
 }
 
 export function checkConceptos(ctx: Context) {
   if (ctx.is40 && ctx.tipo === "P") return;
-  ctx.cfdi.Conceptos.forEach((c, i) => checkConcepto(ctx, c, `Comprobante/Conceptos/Concepto[${i + 1}]`));
+  ctx.cfdi.Conceptos.forEach((c, i) => {
+    checkConcepto(ctx, c, `Comprobante/Conceptos/Concepto[${i + 1}]`);
+  });
 }

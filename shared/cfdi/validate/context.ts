@@ -17,6 +17,13 @@ export interface Issue {
   path: string;
 }
 
+/**
+ * "002|Tasa|0.16": the SAT groups traslados (document Impuestos, Pagos ImpuestosP) by Impuesto,
+ * TipoFactor and TasaOCuota, the rate compared as a number ("0.160000" and "0.16" are one group).
+ */
+export const trasladoKey = (impuesto: string, factor: string, tasa: string | undefined) =>
+  `${impuesto}|${factor}|${tasa !== undefined && isDecimalLiteral(tasa) ? dec(tasa).toFixed() : (tasa ?? "")}`;
+
 /** The CFDI 4.0 catalogs start on this date; earlier 4.0 documents are checked against their first edition. */
 export const CFDI40_START = "2022-01-01";
 
@@ -39,7 +46,9 @@ export class Context {
   ) {
     this.is40 = cfdi.Version === "4.0";
     this.tipo = cfdi.TipoDeComprobante;
-    const day = /^\d{4}-\d{2}-\d{2}/.test(cfdi.Fecha) ? cfdi.Fecha.slice(0, 10) : now.toISOString().slice(0, 10);
+    const day = /^\d{4}-\d{2}-\d{2}/.test(cfdi.Fecha)
+      ? cfdi.Fecha.slice(0, 10)
+      : now.toISOString().slice(0, 10);
     this.fecha = day < CFDI40_START ? CFDI40_START : day;
     this.decimals = monedas.get(cfdi.Moneda)?.decimales;
     this.missing = new Set(cfdi.missingAttributes);
@@ -65,7 +74,8 @@ export class Context {
   amount(value: string | undefined, path: string): Decimal | undefined {
     if (value === undefined || this.isMissing(path)) return undefined;
     if (!isDecimalLiteral(value) || value.trim() !== value) {
-      if (!this.invalidAmounts.has(path)) this.error("amount_invalid", `"${value}" is not a decimal number`, path);
+      if (!this.invalidAmounts.has(path))
+        this.error("amount_invalid", `"${value}" is not a decimal number`, path);
       this.invalidAmounts.add(path);
       return undefined;
     }
@@ -87,7 +97,12 @@ export class Context {
    * The catalog entry for `clave`, or undefined after reporting `code` when the key is not in the
    * catalog or not in force on the document date.
    */
-  catalog<T extends CatalogEntry>(catalog: Catalog<T>, clave: string, code: string, path: string): T | undefined {
+  catalog<T extends CatalogEntry>(
+    catalog: Catalog<T>,
+    clave: string,
+    code: string,
+    path: string,
+  ): T | undefined {
     if (this.isMissing(path)) return undefined;
     const entry = catalog.get(clave);
     if (!entry) {
@@ -96,7 +111,11 @@ export class Context {
     }
     if (!isVigente(entry, this.fecha)) {
       const window = `${entry.vigenciaDesde ?? "…"} to ${entry.vigenciaHasta ?? "…"}`;
-      this.error(code, `${catalog.name} key "${clave}" is not in force on ${this.fecha} (valid ${window})`, path);
+      this.error(
+        code,
+        `${catalog.name} key "${clave}" is not in force on ${this.fecha} (valid ${window})`,
+        path,
+      );
       return undefined;
     }
     return entry;

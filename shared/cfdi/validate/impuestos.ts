@@ -7,7 +7,7 @@ import type Decimal from "decimal.js";
 import { findReglaTasaCuota, impuestos } from "../../catalogs";
 import { Dec, dec, isDecimalLiteral, roundSat } from "../amounts";
 import { complemento } from "../model";
-import type { Context } from "./context";
+import { type Context, trasladoKey } from "./context";
 
 const IMPUESTOS = "Comprobante/Impuestos";
 const at = (attr: string) => `Comprobante/@${attr}`;
@@ -20,11 +20,14 @@ interface Group {
   complete: boolean;
 }
 
-/** "002|Tasa|0.16": the SAT groups document traslados by Impuesto, TipoFactor and TasaOCuota (as a number). */
-const trasladoKey = (impuesto: string, factor: string, tasa: string | undefined) =>
-  `${impuesto}|${factor}|${tasa !== undefined && isDecimalLiteral(tasa) ? dec(tasa).toFixed() : (tasa ?? "")}`;
-
-function addTo(groups: Map<string, Group>, key: string, label: string, base: Decimal | undefined, importe: Decimal | undefined, needsImporte: boolean) {
+function addTo(
+  groups: Map<string, Group>,
+  key: string,
+  label: string,
+  base: Decimal | undefined,
+  importe: Decimal | undefined,
+  needsImporte: boolean,
+) {
   const group = groups.get(key) ?? { label, base: new Dec(0), importe: new Dec(0), complete: true };
   groups.set(key, group);
   if (!base || (needsImporte && !importe)) group.complete = false;
@@ -53,7 +56,14 @@ function conceptGroups(ctx: Context) {
     });
     c.Impuestos?.Retenciones?.forEach((r, j) => {
       const path = `${base}/Retenciones/Retencion[${j + 1}]`;
-      addTo(retenciones, r.Impuesto, `Impuesto ${r.Impuesto}`, new Dec(0), ctx.amount(r.Importe, `${path}/@Importe`), true);
+      addTo(
+        retenciones,
+        r.Impuesto,
+        `Impuesto ${r.Impuesto}`,
+        new Dec(0),
+        ctx.amount(r.Importe, `${path}/@Importe`),
+        true,
+      );
     });
   });
   return { traslados, retenciones };
@@ -69,12 +79,20 @@ function checkTraslados(ctx: Context, groups: Map<string, Group>, places: number
     const key = trasladoKey(t.Impuesto, t.TipoFactor, t.TasaOCuota);
     ctx.catalog(impuestos, t.Impuesto, "CFDI40217", `${path}/@Impuesto`);
     if (seen.has(key)) {
-      ctx.error("CFDI40218", `More than one Traslado for Impuesto ${t.Impuesto} ${t.TipoFactor} ${t.TasaOCuota ?? ""}`.trim(), path);
+      ctx.error(
+        "CFDI40218",
+        `More than one Traslado for Impuesto ${t.Impuesto} ${t.TipoFactor} ${t.TasaOCuota ?? ""}`.trim(),
+        path,
+      );
     }
     seen.add(key);
     if (t.TipoFactor !== "Exento" && t.TasaOCuota !== undefined && isDecimalLiteral(t.TasaOCuota)) {
       if (!findReglaTasaCuota(t.Impuesto, t.TipoFactor, t.TasaOCuota, "traslado", ctx.fecha)) {
-        ctx.error("CFDI40219", `TasaOCuota ${t.TasaOCuota} is not allowed by c_TasaOCuota for ${t.Impuesto} ${t.TipoFactor}`, `${path}/@TasaOCuota`);
+        ctx.error(
+          "CFDI40219",
+          `TasaOCuota ${t.TasaOCuota} is not allowed by c_TasaOCuota for ${t.Impuesto} ${t.TipoFactor}`,
+          `${path}/@TasaOCuota`,
+        );
       }
     }
     ctx.currencyDecimals(t.Base, "CFDI40214", `${path}/@Base`);
@@ -84,15 +102,27 @@ function checkTraslados(ctx: Context, groups: Map<string, Group>, places: number
     if (t.Importe !== undefined) sum = importe && sum ? sum.plus(importe) : undefined;
     const group = groups.get(key);
     if (!group) {
-      ctx.error(t.TipoFactor === "Exento" ? "CFDI40215" : "CFDI40221", `No concept has a Traslado of ${key.replaceAll("|", " ")}`, path);
+      ctx.error(
+        t.TipoFactor === "Exento" ? "CFDI40215" : "CFDI40221",
+        `No concept has a Traslado of ${key.replaceAll("|", " ")}`,
+        path,
+      );
       return;
     }
     if (!group.complete) return;
     if (baseAmount && ctx.is40 && !baseAmount.equals(roundSat(group.base, places))) {
-      ctx.error("CFDI40215", `Base ${t.Base} is not the rounded sum of the concepts' bases for ${group.label} (${group.base.toFixed()})`, `${path}/@Base`);
+      ctx.error(
+        "CFDI40215",
+        `Base ${t.Base} is not the rounded sum of the concepts' bases for ${group.label} (${group.base.toFixed()})`,
+        `${path}/@Base`,
+      );
     }
     if (importe && !importe.equals(roundSat(group.importe, places))) {
-      ctx.error("CFDI40221", `Importe ${t.Importe} is not the rounded sum of the concepts' importes for ${group.label} (${group.importe.toFixed()})`, `${path}/@Importe`);
+      ctx.error(
+        "CFDI40221",
+        `Importe ${t.Importe} is not the rounded sum of the concepts' importes for ${group.label} (${group.importe.toFixed()})`,
+        `${path}/@Importe`,
+      );
     }
   });
   for (const [key, group] of groups) {
@@ -115,7 +145,8 @@ function checkRetenciones(ctx: Context, groups: Map<string, Group>, places: numb
   list.forEach((r, i) => {
     const path = `${IMPUESTOS}/Retenciones/Retencion[${i + 1}]`;
     ctx.catalog(impuestos, r.Impuesto, "CFDI40207", `${path}/@Impuesto`);
-    if (seen.has(r.Impuesto)) ctx.error("CFDI40208", `More than one Retencion for Impuesto ${r.Impuesto}`, path);
+    if (seen.has(r.Impuesto))
+      ctx.error("CFDI40208", `More than one Retencion for Impuesto ${r.Impuesto}`, path);
     seen.add(r.Impuesto);
     ctx.currencyDecimals(r.Importe, "CFDI40210", `${path}/@Importe`);
     const importe = ctx.amount(r.Importe, `${path}/@Importe`);
@@ -133,7 +164,11 @@ function checkRetenciones(ctx: Context, groups: Map<string, Group>, places: numb
   });
   for (const [key, group] of groups) {
     if (!seen.has(key)) {
-      ctx.error("CFDI40211", `The document Impuestos lack the Retencion for ${group.label} that the concepts carry`, imp?.Retenciones ? `${IMPUESTOS}/Retenciones` : IMPUESTOS);
+      ctx.error(
+        "CFDI40211",
+        `The document Impuestos lack the Retencion for ${group.label} that the concepts carry`,
+        imp?.Retenciones ? `${IMPUESTOS}/Retenciones` : IMPUESTOS,
+      );
     }
   }
   return sum;
@@ -151,18 +186,30 @@ function checkImpuestos(ctx: Context, places: number) {
 
   const totalTras = ctx.amount(imp?.TotalImpuestosTrasladados, `${IMPUESTOS}/@TotalImpuestosTrasladados`);
   const totalRet = ctx.amount(imp?.TotalImpuestosRetenidos, `${IMPUESTOS}/@TotalImpuestosRetenidos`);
-  ctx.currencyDecimals(imp?.TotalImpuestosTrasladados, "CFDI40204", `${IMPUESTOS}/@TotalImpuestosTrasladados`);
+  ctx.currencyDecimals(
+    imp?.TotalImpuestosTrasladados,
+    "CFDI40204",
+    `${IMPUESTOS}/@TotalImpuestosTrasladados`,
+  );
   ctx.currencyDecimals(imp?.TotalImpuestosRetenidos, "CFDI40202", `${IMPUESTOS}/@TotalImpuestosRetenidos`);
   const conImporte = (imp?.Traslados ?? []).some((t) => t.Importe !== undefined);
   if (conImporte && imp?.TotalImpuestosTrasladados === undefined) {
     ctx.error("CFDI40212", "Traslados with Importe require TotalImpuestosTrasladados", IMPUESTOS);
   } else if (totalTras && trasladado && !totalTras.equals(trasladado)) {
-    ctx.error("CFDI40205", `TotalImpuestosTrasladados ${totalTras.toFixed()} is not the sum of the Traslados (${trasladado.toFixed()})`, `${IMPUESTOS}/@TotalImpuestosTrasladados`);
+    ctx.error(
+      "CFDI40205",
+      `TotalImpuestosTrasladados ${totalTras.toFixed()} is not the sum of the Traslados (${trasladado.toFixed()})`,
+      `${IMPUESTOS}/@TotalImpuestosTrasladados`,
+    );
   }
   if ((imp?.Retenciones?.length ?? 0) > 0 && imp?.TotalImpuestosRetenidos === undefined) {
     ctx.error("CFDI40206", "Retenciones require TotalImpuestosRetenidos", IMPUESTOS);
   } else if (totalRet && retenido && !totalRet.equals(retenido)) {
-    ctx.error("CFDI40203", `TotalImpuestosRetenidos ${totalRet.toFixed()} is not the sum of the Retenciones (${retenido.toFixed()})`, `${IMPUESTOS}/@TotalImpuestosRetenidos`);
+    ctx.error(
+      "CFDI40203",
+      `TotalImpuestosRetenidos ${totalRet.toFixed()} is not the sum of the Retenciones (${retenido.toFixed()})`,
+      `${IMPUESTOS}/@TotalImpuestosRetenidos`,
+    );
   }
   return { trasladados: totalTras ?? new Dec(0), retenidos: totalRet ?? new Dec(0) };
 }
@@ -185,10 +232,18 @@ function impuestosLocales(ctx: Context): Decimal | undefined {
   const trasSum = sum(local.TrasladosLocales, "TrasladosLocales");
   const retSum = sum(local.RetencionesLocales, "RetencionesLocales");
   if (traslados && trasSum && !traslados.equals(trasSum)) {
-    ctx.error("implocal_total_mismatch", `TotaldeTraslados ${local.TotaldeTraslados} is not the sum of TrasladosLocales (${trasSum.toFixed()})`, `${path}/@TotaldeTraslados`);
+    ctx.error(
+      "implocal_total_mismatch",
+      `TotaldeTraslados ${local.TotaldeTraslados} is not the sum of TrasladosLocales (${trasSum.toFixed()})`,
+      `${path}/@TotaldeTraslados`,
+    );
   }
   if (retenciones && retSum && !retenciones.equals(retSum)) {
-    ctx.error("implocal_total_mismatch", `TotaldeRetenciones ${local.TotaldeRetenciones} is not the sum of RetencionesLocales (${retSum.toFixed()})`, `${path}/@TotaldeRetenciones`);
+    ctx.error(
+      "implocal_total_mismatch",
+      `TotaldeRetenciones ${local.TotaldeRetenciones} is not the sum of RetencionesLocales (${retSum.toFixed()})`,
+      `${path}/@TotaldeRetenciones`,
+    );
   }
   return traslados && retenciones ? traslados.minus(retenciones) : undefined;
 }
@@ -215,17 +270,35 @@ export function checkTotales(ctx: Context) {
   });
   if (subTotal && !conIngresos && !subTotal.isZero()) {
     ctx.error("CFDI40109", `SubTotal must be 0 in a CFDI of type ${ctx.tipo}`, at("SubTotal"));
-  } else if (subTotal && importes && places !== undefined && conIngresos && !subTotal.equals(roundSat(importes, places))) {
-    ctx.error("CFDI40108", `SubTotal ${c.SubTotal} is not the rounded sum of the concepts' Importe (${importes.toFixed()})`, at("SubTotal"));
+  } else if (
+    subTotal &&
+    importes &&
+    places !== undefined &&
+    conIngresos &&
+    !subTotal.equals(roundSat(importes, places))
+  ) {
+    ctx.error(
+      "CFDI40108",
+      `SubTotal ${c.SubTotal} is not the rounded sum of the concepts' Importe (${importes.toFixed()})`,
+      at("SubTotal"),
+    );
   }
 
   if (conDescuento && !conIngresos) {
-    ctx.error("CFDI40111", `Concepts of a CFDI of type ${ctx.tipo} cannot carry Descuento`, "Comprobante/Conceptos");
+    ctx.error(
+      "CFDI40111",
+      `Concepts of a CFDI of type ${ctx.tipo} cannot carry Descuento`,
+      "Comprobante/Conceptos",
+    );
   }
   const descuento = ctx.amount(c.Descuento, at("Descuento"));
   ctx.currencyDecimals(c.Descuento, "CFDI40112", at("Descuento"));
   if (descuento && subTotal && descuento.gt(subTotal)) {
-    ctx.error("CFDI40110", `Descuento ${c.Descuento} is greater than SubTotal ${c.SubTotal}`, at("Descuento"));
+    ctx.error(
+      "CFDI40110",
+      `Descuento ${c.Descuento} is greater than SubTotal ${c.SubTotal}`,
+      at("Descuento"),
+    );
   }
   if (places !== undefined && descuentos) {
     const expected = roundSat(descuentos, places);
@@ -247,9 +320,14 @@ export function checkTotales(ctx: Context) {
     if (!total.isZero()) ctx.error("CFDI40119", `Total must be 0 in a CFDI of type ${ctx.tipo}`, at("Total"));
     return;
   }
-  if (!subTotal || !taxes || !locales || places === undefined || (c.Descuento !== undefined && !descuento)) return;
+  if (!subTotal || !taxes || !locales || places === undefined || (c.Descuento !== undefined && !descuento))
+    return;
   const expected = roundSat(
-    subTotal.minus(descuento ?? 0).plus(taxes.trasladados).minus(taxes.retenidos).plus(locales),
+    subTotal
+      .minus(descuento ?? 0)
+      .plus(taxes.trasladados)
+      .minus(taxes.retenidos)
+      .plus(locales),
     places,
   );
   if (!total.equals(expected)) {

@@ -1,14 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { goldenName, fixturePath, listCfdiFixtures, readFixture, readFixtureText } from "../helpers/fixtures";
+import { fixturePath, goldenName, listCfdiFixtures, readFixture, readFixtureText } from "../helpers/fixtures";
 
 const TIMBRE = resolve(fileURLToPath(new URL("../../../scripts/timbre.mjs", import.meta.url)));
 const CSD_DIR = fixturePath("csd/EKU9003173C9");
 const PASSWORD = readFixtureText("csd/EKU9003173C9/password.txt").trim();
+// The test CSD expires in 2027: builds run at a fixed time inside its validity.
+const IN_EKU_VALIDITY = ["--now", "2025-06-01T18:00:00Z"];
 
 function timbre(args: string[], stdin?: Uint8Array | string) {
   const result = spawnSync(process.execPath, [TIMBRE, ...args], {
@@ -57,7 +59,8 @@ describe("timbre cfdi inspect", () => {
     expect(summary.total).toBe(attribute(xml, "Total"));
     expect(summary.subtotal).toBe(attribute(xml, "SubTotal"));
     expect(summary.type).toBe(attribute(xml, "TipoDeComprobante"));
-    expect(summary.uuid).toBe(attribute(xml, "UUID") ?? null);
+    const stampUuid = /<tfd:TimbreFiscalDigital\s[^>]*UUID="([^"]*)"/.exec(xml)?.[1];
+    expect(summary.uuid).toBe(stampUuid ?? null);
     expect(summary.concepts.length).toBe(xml.match(/<cfdi:Concepto\s/g)?.length);
     const emisor = /<cfdi:Emisor\s[^>]*Rfc="([^"]*)"/.exec(xml)?.[1];
     expect(summary.issuer.rfc).toBe(emisor?.replaceAll("&amp;", "&"));
@@ -75,7 +78,12 @@ describe("timbre cfdi inspect", () => {
     const xml = readFixtureText("cfdi/40/pagos/test-pago20-calc-usd-008.xml");
     expect(pago.payments.totalAmount).toBe(attribute(xml, "MontoTotalPagos"));
     expect(pago.payments.payments[0].amount).toBe(attribute(xml, "Monto"));
-    expect(pago.payments.payments[0].documents[0].uuid).toBe(attribute(xml, "IdDocumento"));
+    expect(pago.payments.payments[0].documents[0].paid).toBe(attribute(xml, "ImpPagado"));
+    const signedPago = readFixtureText("cfdi/40/pagos/test-pago20-signed.xml");
+    const signed = JSON.parse(
+      timbre(["cfdi", "inspect", fixturePath("cfdi/40/pagos/test-pago20-signed.xml")]).stdout,
+    );
+    expect(signed.payments.payments[0].documents[0].uuid).toBe(attribute(signedPago, "IdDocumento"));
 
     const file = "40/test-ingreso-retenciones-isr-iva-stamped-finkok-demo.xml";
     const invoice = JSON.parse(timbre(["cfdi", "inspect", fixturePath("cfdi", file)]).stdout);
@@ -90,6 +98,7 @@ describe("timbre cfdi verify", () => {
   it.each(recorded.map((r) => [r.file, r] as const))("reports %s and exits 0 only when valid", (file, r) => {
     const run = timbre(["cfdi", "verify", fixturePath("cfdi", file)]);
     const report = JSON.parse(run.stdout);
+    expect(report.valid).toBe(report.verification.valid && report.validation.valid);
     expect(run.status).toBe(report.valid ? 0 : 1);
     const sello = report.verification.checks.find((c: { check: string }) => c.check === "sello");
     if (r.sello_valid !== undefined) expect(sello.code).toBe(r.sello_valid ? "sello_valid" : "sello_invalid");
@@ -97,7 +106,11 @@ describe("timbre cfdi verify", () => {
   });
 
   it("fails the tampered fixture with sello_invalid", () => {
-    const run = timbre(["cfdi", "verify", fixturePath("cfdi/40/NEGATIVE-test-ingreso-tampered-sello-invalid.xml")]);
+    const run = timbre([
+      "cfdi",
+      "verify",
+      fixturePath("cfdi/40/NEGATIVE-test-ingreso-tampered-sello-invalid.xml"),
+    ]);
     expect(run.status).toBe(1);
     const report = JSON.parse(run.stdout);
     expect(report.valid).toBe(false);
@@ -109,6 +122,17 @@ describe("timbre cfdi verify", () => {
     const run = timbre(["cfdi", "verify", fixturePath("cfdi/40/real-ingreso-CSM190311AH6-2022-stamped.xml")]);
     expect(JSON.parse(run.stdout).valid).toBe(true);
     expect(run.status).toBe(0);
+  });
+
+  it("passes --now to validation, which warns about a document dated after it", () => {
+    const file = fixturePath("cfdi/40/test-ingreso-EKU-descuento-stamped-finkok-demo.xml");
+    const now = timbre(["cfdi", "verify", file]);
+    const past = timbre(["cfdi", "verify", "--now", "2024-01-01T00:00:00Z", file]);
+    const warnings = (run: { stdout: string }) =>
+      JSON.parse(run.stdout).validation.warnings.map((w: { code: string }) => w.code);
+    expect(warnings(now)).not.toContain("fecha_in_future");
+    expect(warnings(past)).toContain("fecha_in_future");
+    expect(past.status).toBe(0);
   });
 
   it("refuses what is not a CFDI with the parser's code on stderr and exit 1", () => {
@@ -155,7 +179,16 @@ describe("timbre cfdi build", () => {
   writeFileSync(invoiceFile, JSON.stringify(invoice));
 
   it("seals an invoice that verify then accepts, with the CSD given as a folder", () => {
-    const run = timbre(["cfdi", "build", "--csd", CSD_DIR, "--password", PASSWORD, invoiceFile]);
+    const run = timbre([
+      "cfdi",
+      "build",
+      ...IN_EKU_VALIDITY,
+      "--csd",
+      CSD_DIR,
+      "--password",
+      PASSWORD,
+      invoiceFile,
+    ]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(attribute(run.stdout, "NoCertificado")).toBe("30001000000500003416");
@@ -167,23 +200,64 @@ describe("timbre cfdi build", () => {
     expect(report.verification.checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
   });
 
+  const examples = resolve(fileURLToPath(new URL("../../../shared/cfdi/build/examples", import.meta.url)));
+  it.each(readdirSync(examples).filter((f) => f.endsWith(".json")))(
+    "builds the documented example %s into a document verify accepts",
+    (example) => {
+      const run = timbre([
+        "cfdi",
+        "build",
+        ...IN_EKU_VALIDITY,
+        "--csd",
+        CSD_DIR,
+        "--password",
+        PASSWORD,
+        join(examples, example),
+      ]);
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      const verify = timbre(["cfdi", "verify", "-"], run.stdout);
+      expect(JSON.parse(verify.stdout).valid).toBe(true);
+      expect(verify.status).toBe(0);
+    },
+  );
+
   it("accepts the .cer and .key as files and the password from a file", () => {
     const passwordFile = join(work, "password.txt");
     writeFileSync(passwordFile, `${PASSWORD}\n`);
     const files = `${join(CSD_DIR, "EKU9003173C9.cer")},${join(CSD_DIR, "EKU9003173C9.key")}`;
-    const run = timbre(["cfdi", "build", "--csd", files, "--password-file", passwordFile, invoiceFile]);
+    const run = timbre([
+      "cfdi",
+      "build",
+      ...IN_EKU_VALIDITY,
+      "--csd",
+      files,
+      "--password-file",
+      passwordFile,
+      invoiceFile,
+    ]);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^<\?xml/);
   });
 
   it("reports CSD problems with their code and exit 1", () => {
-    const wrong = timbre(["cfdi", "build", "--csd", CSD_DIR, "--password", "nope", invoiceFile]);
+    const wrong = timbre([
+      "cfdi",
+      "build",
+      ...IN_EKU_VALIDITY,
+      "--csd",
+      CSD_DIR,
+      "--password",
+      "nope",
+      invoiceFile,
+    ]);
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toMatch(/^timbre: csd_wrong_password: /);
     expect(wrong.stdout).toBe("");
     const expired = timbre([
       "cfdi",
       "build",
+      ...IN_EKU_VALIDITY,
       "--csd",
       fixturePath("csd/XIQB891116QE4"),
       "--password",
@@ -197,7 +271,7 @@ describe("timbre cfdi build", () => {
   it("lists every problem of an invalid invoice input", () => {
     const bad = join(work, "bad.json");
     writeFileSync(bad, JSON.stringify({ ...invoice, items: [{ ...invoice.items[0], unitPrice: "abc" }] }));
-    const run = timbre(["cfdi", "build", "--csd", CSD_DIR, "--password", PASSWORD, bad]);
+    const run = timbre(["cfdi", "build", ...IN_EKU_VALIDITY, "--csd", CSD_DIR, "--password", PASSWORD, bad]);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/^timbre: invalid_invoice_input: /);
     expect(run.stderr).toContain("items.0.unitPrice");

@@ -3,6 +3,7 @@ import { createPrivateKey } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDer, sequence } from "../../../shared/cfdi/asn1";
 import {
@@ -14,6 +15,7 @@ import {
   signSha256,
 } from "../../../shared/cfdi/csd/index";
 import { findSatCertificate, satCertificateSerials } from "../../../shared/cfdi/sat-certs/index";
+import { isAppError } from "../../../shared/errors";
 import { fixturePath, readFixture, readFixtureText } from "../helpers/fixtures";
 
 const PASSWORD = readFixtureText("csd/EKU9003173C9/password.txt").trim();
@@ -29,7 +31,7 @@ async function errorCode(promise: Promise<unknown> | (() => unknown)): Promise<s
   try {
     await (typeof promise === "function" ? promise() : promise);
   } catch (error) {
-    return (error as { code?: string }).code;
+    return isAppError(error) ? error.code : `not an AppError: ${String(error)}`;
   }
   return undefined;
 }
@@ -312,6 +314,45 @@ describe("loadCsd refuses unusable credentials with a specific code", () => {
     });
     const csd = loadCsd({ cer: ekuCer, key: reencrypted, password: PASSWORD }, { now: IN_EKU_VALIDITY });
     expect(await errorCode(csd)).toBe("csd_invalid_key");
+  });
+});
+
+describe("damaged input never escapes as anything but its AppError", () => {
+  const mutations = (source: Uint8Array) =>
+    fc.array(fc.tuple(fc.nat({ max: source.length - 1 }), fc.integer({ min: 1, max: 255 })), {
+      minLength: 1,
+      maxLength: 4,
+    });
+  const mutate = (source: Uint8Array, changes: [number, number][]) => {
+    const copy = new Uint8Array(source);
+    for (const [at, xor] of changes) copy[at]! ^= xor;
+    return copy;
+  };
+
+  it("certificates with flipped bytes are read or refused with csd_invalid_certificate", async () => {
+    await fc.assert(
+      fc.asyncProperty(mutations(ekuCer), fc.nat({ max: ekuCer.length }), async (changes, cut) => {
+        const damaged = mutate(ekuCer, changes).subarray(0, cut === 0 ? undefined : cut);
+        const code = await errorCode(() => readCertificate(damaged));
+        expect([undefined, "csd_invalid_certificate"]).toContain(code);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("keys with flipped bytes open or are refused with a csd_ code", async () => {
+    await fc.assert(
+      fc.asyncProperty(mutations(ekuKey), async (changes) => {
+        const code = await errorCode(
+          loadCsd(
+            { cer: ekuCer, key: mutate(ekuKey, changes), password: PASSWORD },
+            { now: IN_EKU_VALIDITY },
+          ),
+        );
+        expect([undefined, "csd_invalid_key", "csd_wrong_password", "csd_key_mismatch"]).toContain(code);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 

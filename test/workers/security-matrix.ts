@@ -1,0 +1,78 @@
+/**
+ * The security matrix: one entry per registered operation, saying how to call it against a target
+ * organization. `security.test.ts` runs the same four checks on every authenticated entry (no token,
+ * forged token, expired token → 401; a member of another organization → 404; a role without the
+ * permission → 403) and fails if any operation of the OpenAPI document has no entry here.
+ */
+import type { Permission } from "../../shared/permissions";
+
+export interface Target {
+  orgId: string;
+  /** Ids of resources created by the entry's `setup` inside the target organization. */
+  ids: Record<string, string>;
+}
+
+export interface MatrixRequest {
+  path: string;
+  body?: unknown;
+  form?: Record<string, string>;
+}
+
+export type Entry =
+  | { kind: "public"; why: string }
+  /** Authenticated but not organization-scoped: only the 401 checks apply. */
+  | { kind: "user"; request?: () => MatrixRequest }
+  | {
+      kind: "org";
+      permission: Permission;
+      request: (t: Target) => MatrixRequest;
+      setup?: (ownerToken: string, orgId: string) => Promise<Record<string, string>>;
+    };
+
+const org = (permission: Permission, request: (t: Target) => MatrixRequest): Entry => ({ kind: "org", permission, request });
+
+export const MATRIX: Record<string, Entry> = {
+  "GET /v1/health": { kind: "public", why: "liveness probe" },
+  "POST /v1/oauth/token": { kind: "public", why: "authenticates with client and user credentials" },
+  "POST /v1/auth/password-reset-requests": { kind: "public", why: "answers the same for every email" },
+  "POST /v1/auth/password-reset": { kind: "public", why: "authenticated by the reset code" },
+  "POST /v1/users": { kind: "public", why: "sign-up" },
+  "GET /v1/dev/outbox": { kind: "public", why: "exists only with DEV_ROUTES=true (local runs)" },
+
+  "POST /v1/oauth/logout": { kind: "user" },
+  "POST /v1/trusted-devices": { kind: "user" },
+  "GET /v1/users/me": { kind: "user" },
+  "PATCH /v1/users/me": { kind: "user", request: () => ({ path: "/v1/users/me", body: { firstName: "X" } }) },
+  "DELETE /v1/users/me": { kind: "user", request: () => ({ path: "/v1/users/me", body: { password: "x" } }) },
+  "PUT /v1/users/me/default-organization": {
+    kind: "user",
+    request: () => ({ path: "/v1/users/me/default-organization", body: { defaultOrganizationId: crypto.randomUUID() } }),
+  },
+  "POST /v1/users/me/email/verification": { kind: "user" },
+  "POST /v1/users/me/email/verify": { kind: "user", request: () => ({ path: "/v1/users/me/email/verify", body: { code: "123456" } }) },
+  "POST /v1/users/me/whatsapp/verification": { kind: "user" },
+  "POST /v1/users/me/whatsapp/verify": {
+    kind: "user",
+    request: () => ({ path: "/v1/users/me/whatsapp/verify", body: { code: "123456" } }),
+  },
+  "GET /v1/user-organizations": { kind: "user" },
+  "POST /v1/organizations": {
+    kind: "user",
+    request: () => ({ path: "/v1/organizations", body: { name: "Matrix SA", taxIdentifier: "MAT900317AB1" } }),
+  },
+
+  "GET /v1/organizations/{organizationId}": org("organization.read", (t) => ({ path: `/v1/organizations/${t.orgId}` })),
+  "PATCH /v1/organizations/{organizationId}": org("organization.update", (t) => ({
+    path: `/v1/organizations/${t.orgId}`,
+    body: { commercialName: "Otra" },
+  })),
+  "POST /v1/organizations/{organizationId}/deletion-request": org("organization.delete", (t) => ({
+    path: `/v1/organizations/${t.orgId}/deletion-request`,
+  })),
+  "DELETE /v1/organizations/{organizationId}/deletion-request": org("organization.delete", (t) => ({
+    path: `/v1/organizations/${t.orgId}/deletion-request`,
+  })),
+  "GET /v1/organizations/{organizationId}/health": org("organization.read", (t) => ({
+    path: `/v1/organizations/${t.orgId}/health`,
+  })),
+};
