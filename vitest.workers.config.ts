@@ -25,7 +25,7 @@ export default defineConfig(async () => {
       setupFiles: ["./test/workers/setup.ts"],
       maxWorkers: 1,
       // Request logs are structured JSON lines; show them only for failing tests.
-      silent: "passed-only",
+      silent: "passed-only" as const,
       testTimeout: 30_000,
     },
   };

@@ -61,8 +61,16 @@ export function createApp(): App {
     }
     // Hono's body parsers reject malformed JSON/forms with an HTTPException; keep its status, use our envelope.
     if (isHttpException(err) && err.status < 500) {
-      const code = err.status === 400 ? "invalid_request_body" : "bad_request";
-      return c.json({ error: code, message: err.message || "The request could not be read", requestId }, err.status);
+      const code =
+        err.status === 400
+          ? "invalid_request_body"
+          : err.status === 415
+            ? "unsupported_media_type"
+            : "bad_request";
+      return c.json(
+        { error: code, message: err.message || "The request could not be read", requestId },
+        err.status,
+      );
     }
     c.get("log")?.("error", "unhandled error", { error: String(err), stack: (err as Error).stack });
     return c.json({ error: "internal_error", message: "Something went wrong on our side", requestId }, 500);

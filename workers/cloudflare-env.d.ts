@@ -4,5 +4,9 @@ import type { AppBindings } from "./env";
 declare global {
   namespace Cloudflare {
     interface Env extends AppBindings {}
+    interface GlobalProps {
+      mainModule: typeof import("./index");
+      durableNamespaces: "OrgLedger" | "Notifications";
+    }
   }
 }

@@ -4,10 +4,13 @@
  * Untrusted documents reach this code straight from API clients, so everything that could make
  * parsing slow, memory-hungry or ambiguous is refused by a linear pre-scan before fast-xml-parser
  * runs (fast-xml-parser is lenient: it accepts mismatched or unclosed tags and duplicate attributes,
- * and expands DOCTYPE entities). The pre-scan jumps between markup characters with `indexOf`, so it
- * costs a small fraction of the parse itself. After it, the document is known to be well-formed
- * enough that the tree fast-xml-parser builds is the one any conforming parser (libxml2, which
- * SAT's XSLT tooling uses) would build.
+ * and expands DOCTYPE entities). The pre-scan jumps between markup characters with `indexOf` and,
+ * since it has to delimit every attribute to check it, records where each one is; fast-xml-parser
+ * then builds the element tree with attribute parsing turned off (its slowest part) and the
+ * conversion to XmlNode slices the attributes from the recorded positions. Scan + parse + convert
+ * costs less than fast-xml-parser alone with attributes on. The tree that comes out is the one any
+ * conforming parser (libxml2, which SAT's XSLT tooling uses) would build: a differential fuzz test
+ * against xsltproc holds us to that.
  *
  * Error codes (all AppError, status 400):
  * - `xml_too_large`: over XML_LIMITS.maxBytes bytes (or UTF-16 units for string input) or
@@ -50,7 +53,7 @@ const XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace";
 /** Parse a UTF-8 XML document (a leading BOM is ignored) into its root element. */
 export function parseXml(input: string | Uint8Array): XmlNode {
   const text = decodeInput(input);
-  scanXml(text);
+  const tags = scanXml(text);
   let items: FxpItem[];
   try {
     items = fxp.parse(text) as FxpItem[];
@@ -60,7 +63,14 @@ export function parseXml(input: string | Uint8Array): XmlNode {
   }
   for (const item of items) {
     const name = elementName(item);
-    if (name !== undefined) return toXmlNode(item, name, ROOT_SCOPE);
+    if (name === undefined) continue;
+    const converter = new Converter(text, tags);
+    const root = converter.node(item, name, ROOT_SCOPE);
+    // Every element the pre-scan saw became a node, each with its own attributes.
+    if (converter.converted !== tags.offsets.length) {
+      throw xmlError("xml_malformed", "The XML could not be read consistently");
+    }
+    return root;
   }
   throw xmlError("xml_malformed", "The XML has no root element");
 }
@@ -102,7 +112,7 @@ const FORBIDDEN_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 const isSpace = (c: number) => c === 32 || c === 10 || c === 9 || c === 13;
 
-/** A NameChar: ASCII letters, digits, '.', '-', '_', ':' or any character from U+00B7 up. */
+/** A NameChar: ASCII letters, digits, '.', '-', '_', ':' or any character from U+00B7 up (loosely). */
 function isNameChar(c: number): boolean {
   return (
     (c >= 97 && c <= 122) ||
@@ -111,7 +121,7 @@ function isNameChar(c: number): boolean {
     c === 45 ||
     c === 46 ||
     c === 95 ||
-    c >= 0xb7
+    (c >= 0xb7 && c !== 0xfffe && c !== 0xffff)
   );
 }
 
@@ -120,30 +130,58 @@ function isNameStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 58 || c >= 0xc0;
 }
 
-function scanXml(s: string): void {
-  const forbidden = FORBIDDEN_CHAR.exec(s);
-  if (forbidden) throw malformedAt(s, forbidden.index, "The XML contains a forbidden control character");
+/** Per-element findings of the pre-scan that spare the conversion from looking at every value. */
+const ATTRIBUTE_REFERENCES = 1; // an attribute value holds '&', a tab or a line break
+const NAMESPACE_DECLARATIONS = 2; // the element declares xmlns or xmlns:prefix
+const TEXT_REFERENCES = 4; // the element's own text holds '&'
+
+/**
+ * What the pre-scan learned about every element, in document order (the order fast-xml-parser
+ * emits them): where its tag starts, its ATTRIBUTE_REFERENCES… flags, and where its attributes are.
+ * Attribute k of the whole document occupies spans[4k..4k+3] = name start, name end, value start,
+ * value end; element e owns attributes firstAttribute[e] up to firstAttribute[e + 1].
+ */
+interface Tags {
+  offsets: number[];
+  flags: number[];
+  firstAttribute: number[];
+  spans: number[];
+}
+
+function scanXml(s: string): Tags {
+  const bad = FORBIDDEN_CHAR.exec(s);
+  if (bad) throw malformedAt(s, bad.index, "The XML contains a character XML forbids");
 
   const n = s.length;
   const stack: string[] = [];
-  let elements = 0;
+  const open: number[] = []; // element index of each entry of `stack`
+  const tags: Tags = { offsets: [], flags: [], firstAttribute: [], spans: [] };
+  const spans = tags.spans;
   let rootDone = false;
   let i = 0;
-  // Attribute names of the current tag; a Set takes over past a handful to keep the check linear.
-  const attrNames: string[] = [];
-  const manyAttrNames = new Set<string>();
-
-  // Next "]]>" at or after i: in character data it may only close a CDATA section.
-  let cdataClose = s.indexOf("]]>");
+  // Next '&', tab, LF and CR: found lazily and only ever moving forward (values and text runs are
+  // visited in document order), so the document is searched for each once in total.
+  let cdataClose = s.indexOf("]]>"); // in character data, "]]>" may only close a CDATA section
+  let nextAmp = 0;
+  let nextTab = 0;
+  let nextLf = 0;
+  let nextCr = 0;
+  // Attribute-name hashes of the current tag, for the duplicate check.
+  const hashes: number[] = [];
+  const starts: number[] = [];
 
   for (;;) {
     const lt = s.indexOf("<", i);
     const textEnd = lt === -1 ? n : lt;
-    if (stack.length === 0 && hasNonSpace(s, i, textEnd)) {
-      throw malformedAt(s, i, "The XML has text outside the root element");
+    if (stack.length === 0) {
+      if (hasNonSpace(s, i, textEnd)) throw malformedAt(s, i, "The XML has text outside the root element");
+    } else if (textEnd > i) {
+      if (nextAmp < i) nextAmp = nextIndex(s, "&", i);
+      if (nextAmp < textEnd) tags.flags[open[open.length - 1]!]! |= TEXT_REFERENCES;
     }
     if (cdataClose !== -1 && cdataClose < i) cdataClose = s.indexOf("]]>", i);
-    if (cdataClose !== -1 && cdataClose < textEnd) throw malformedAt(s, cdataClose, "The XML has ']]>' in text");
+    if (cdataClose !== -1 && cdataClose < textEnd)
+      throw malformedAt(s, cdataClose, "The XML has ']]>' in text");
     if (lt === -1) break;
     const c1 = s.charCodeAt(lt + 1);
 
@@ -152,7 +190,9 @@ function scanXml(s: string): void {
         const end = s.indexOf("-->", lt + 4);
         if (end === -1) throw malformedAt(s, lt, "The XML has an unclosed comment");
         const dashes = s.indexOf("--", lt + 4);
-        if (dashes !== end || (end > lt + 4 && s.charCodeAt(end - 1) === 45)) throw malformedAt(s, lt, "The XML has '--' inside a comment");
+        if (dashes !== end || (end > lt + 4 && s.charCodeAt(end - 1) === 45)) {
+          throw malformedAt(s, lt, "The XML has '--' inside a comment");
+        }
         i = end + 3;
       } else if (s.startsWith("<![CDATA[", lt)) {
         if (stack.length === 0) throw malformedAt(s, lt, "The XML has CDATA outside the root element");
@@ -174,6 +214,10 @@ function scanXml(s: string): void {
       const end = s.indexOf("?>", lt + 2);
       if (end === -1) throw malformedAt(s, lt, "The XML has an unclosed processing instruction");
       const target = readName(s, lt + 2);
+      const afterTarget = lt + 2 + target.length;
+      if (!isQName(target) || (afterTarget !== end && !isSpace(s.charCodeAt(afterTarget)))) {
+        throw malformedAt(s, lt, "The XML has a malformed processing instruction");
+      }
       if (target.toLowerCase() === "xml") {
         if (lt !== 0 || target !== "xml") {
           throw malformedAt(s, lt, "The XML declaration must be the very first thing in the document");
@@ -186,14 +230,15 @@ function scanXml(s: string): void {
 
     if (c1 === 47 /* / */) {
       const name = readName(s, lt + 2);
-      const open = stack.pop();
-      if (open === undefined || name !== open) {
+      const expected = stack.pop();
+      open.pop();
+      if (expected === undefined || name !== expected) {
         throw malformedAt(
           s,
           lt,
-          open === undefined
+          expected === undefined
             ? `The XML has a closing tag </${name}> without an opening tag`
-            : `The XML closes <${open}> with </${name}>`,
+            : `The XML closes <${expected}> with </${name}>`,
         );
       }
       let j = lt + 2 + name.length;
@@ -207,15 +252,23 @@ function scanXml(s: string): void {
     // Opening or empty-element tag.
     if (rootDone) throw malformedAt(s, lt, "The XML has more than one root element");
     const name = readName(s, lt + 1);
-    if (!isQName(name)) throw malformedAt(s, lt, "The XML has an invalid element name");
-    if (++elements > XML_LIMITS.maxElements) {
+    if (name.length === 0 || !isNameStart(name.charCodeAt(0))) {
+      throw malformedAt(s, lt, "The XML has an invalid element name");
+    }
+    if (!isQName(name)) throw malformedAt(s, lt, `The element name <${name}> is not a valid qualified name`);
+    const index = tags.offsets.push(lt) - 1;
+    if (index === XML_LIMITS.maxElements) {
       throw xmlError("xml_too_large", `The XML has more than ${XML_LIMITS.maxElements} elements`, {
         limit: XML_LIMITS.maxElements,
       });
     }
+    let flags = 0;
+    tags.firstAttribute.push(spans.length >> 2);
     let j = lt + 1 + name.length;
-    attrNames.length = 0;
-    manyAttrNames.clear();
+    // The first '<' after this one: if it falls inside an attribute value, the value holds a '<'.
+    const nextLt = s.indexOf("<", j);
+    hashes.length = 0;
+    starts.length = 0;
     let selfClosing = false;
     for (;;) {
       const before = j;
@@ -237,36 +290,61 @@ function scanXml(s: string): void {
           Number.isNaN(c) ? `The tag <${name}> is not closed` : `Invalid markup in <${name}>`,
         );
       }
-      const attr = readName(s, j);
-      j += attr.length;
-      while (isSpace(s.charCodeAt(j))) j++;
-      if (s.charCodeAt(j) !== 61 /* = */)
-        throw malformedAt(s, j, `Attribute ${attr} of <${name}> has no value`);
-      j++;
-      while (isSpace(s.charCodeAt(j))) j++;
-      const quote = s.charCodeAt(j);
-      if (quote !== 34 && quote !== 39)
-        throw malformedAt(s, j, `Attribute ${attr} of <${name}> is not quoted`);
-      const close = s.indexOf(quote === 34 ? '"' : "'", j + 1);
-      if (close === -1) throw malformedAt(s, j, `Attribute ${attr} of <${name}> is not terminated`);
-      const nextLt = s.indexOf("<", j + 1);
-      if (nextLt !== -1 && nextLt < close)
-        throw malformedAt(s, nextLt, `Attribute ${attr} of <${name}> contains '<'`);
-      j = close + 1;
-      const count = attrNames.length + manyAttrNames.size;
-      if (count === XML_LIMITS.maxAttributes) {
+      const attrStart = j;
+      let hash = 0;
+      for (let d = c; isNameChar(d); d = s.charCodeAt(++j)) hash = (Math.imul(hash, 31) + d) | 0;
+      const attrLength = j - attrStart;
+      for (let k = 0; k < hashes.length; k++) {
+        if (hashes[k] === hash && sameName(s, starts[k]!, attrStart, attrLength)) {
+          throw malformedAt(
+            s,
+            attrStart,
+            `The element <${name}> repeats attribute ${readName(s, attrStart)}`,
+          );
+        }
+      }
+      if (hashes.push(hash) > XML_LIMITS.maxAttributes) {
         throw xmlError(
           "xml_too_many_attributes",
           `The element <${name}> has more than ${XML_LIMITS.maxAttributes} attributes`,
           { limit: XML_LIMITS.maxAttributes },
         );
       }
-      if (attrNames.includes(attr) || manyAttrNames.has(attr)) {
-        throw malformedAt(s, j, `The element <${name}> repeats attribute ${attr}`);
+      starts.push(attrStart);
+      if (
+        c === 120 /* x */ &&
+        s.startsWith("xmlns", attrStart) &&
+        (attrLength === 5 || s.charCodeAt(attrStart + 5) === 58)
+      ) {
+        flags |= NAMESPACE_DECLARATIONS;
       }
-      if (attrNames.length < 16) attrNames.push(attr);
-      else manyAttrNames.add(attr);
+      while (isSpace(s.charCodeAt(j))) j++;
+      if (s.charCodeAt(j) !== 61 /* = */) {
+        throw malformedAt(s, j, `Attribute ${readName(s, attrStart)} of <${name}> has no value`);
+      }
+      j++;
+      while (isSpace(s.charCodeAt(j))) j++;
+      const quote = s.charCodeAt(j);
+      if (quote !== 34 && quote !== 39) {
+        throw malformedAt(s, j, `Attribute ${readName(s, attrStart)} of <${name}> is not quoted`);
+      }
+      const close = s.indexOf(quote === 34 ? '"' : "'", j + 1);
+      if (close === -1) {
+        throw malformedAt(s, j, `Attribute ${readName(s, attrStart)} of <${name}> is not terminated`);
+      }
+      if (nextLt !== -1 && nextLt < close) {
+        throw malformedAt(s, nextLt, `Attribute ${readName(s, attrStart)} of <${name}> contains '<'`);
+      }
+      if (nextAmp <= j) nextAmp = nextIndex(s, "&", j);
+      if (nextTab <= j) nextTab = nextIndex(s, "\t", j);
+      if (nextLf <= j) nextLf = nextIndex(s, "\n", j);
+      if (nextCr <= j) nextCr = nextIndex(s, "\r", j);
+      if (nextAmp < close || nextTab < close || nextLf < close || nextCr < close)
+        flags |= ATTRIBUTE_REFERENCES;
+      spans.push(attrStart, attrStart + attrLength, j + 1, close);
+      j = close + 1;
     }
+    tags.flags.push(flags);
     if (!selfClosing) {
       if (stack.length === XML_LIMITS.maxDepth) {
         throw xmlError("xml_too_deep", `The XML nests elements deeper than ${XML_LIMITS.maxDepth} levels`, {
@@ -274,6 +352,7 @@ function scanXml(s: string): void {
         });
       }
       stack.push(name);
+      open.push(index);
     } else if (stack.length === 0) {
       rootDone = true;
     }
@@ -282,6 +361,19 @@ function scanXml(s: string): void {
 
   if (stack.length > 0) throw malformedAt(s, n, `The XML ends before <${stack[stack.length - 1]}> is closed`);
   if (!rootDone) throw xmlError("xml_malformed", "The XML has no root element");
+  return tags;
+}
+
+/** Index of the next `ch` at or after `from`, or the length of `s` when there is none. */
+function nextIndex(s: string, ch: string, from: number): number {
+  const k = s.indexOf(ch, from);
+  return k === -1 ? s.length : k;
+}
+
+function sameName(s: string, a: number, b: number, length: number): boolean {
+  if (isNameChar(s.charCodeAt(a + length))) return false;
+  for (let k = 0; k < length; k++) if (s.charCodeAt(a + k) !== s.charCodeAt(b + k)) return false;
+  return true;
 }
 
 /** A name with at most one colon, not at either end (Namespaces in XML §4). */
@@ -291,11 +383,13 @@ function isQName(name: string): boolean {
   return colon === -1 || (colon < name.length - 1 && name.indexOf(":", colon + 1) === -1);
 }
 
-function readName(s: string, from: number): string {
+function nameEnd(s: string, from: number): number {
   let j = from;
   while (isNameChar(s.charCodeAt(j))) j++;
-  return s.slice(from, j);
+  return j;
 }
+
+const readName = (s: string, from: number): string => s.slice(from, nameEnd(s, from));
 
 function hasNonSpace(s: string, from: number, to: number): boolean {
   for (let k = from; k < to; k++) if (!isSpace(s.charCodeAt(k))) return true;
@@ -304,16 +398,20 @@ function hasNonSpace(s: string, from: number, to: number): boolean {
 
 // XML 1.0 §2.8 XMLDecl, after "<?xml": version, then optional encoding and standalone, in order.
 const XML_DECLARATION =
-  /^\s+version\s*=\s*(["'])1\.[0-9]+\1(?:\s+encoding\s*=\s*(["'])([A-Za-z][\w.-]*)\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\4)?\s*$/;
+  /^[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][\w.-]*)\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\4)?[ \t\r\n]*$/;
 
 function checkDeclaration(s: string, body: string): void {
   const declaration = XML_DECLARATION.exec(body);
   if (!declaration) throw malformedAt(s, 0, "The XML declaration is malformed");
   const encoding = declaration[3];
   if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
-    throw xmlError("xml_unsupported_encoding", `The XML declares encoding "${encoding}"; a CFDI must be UTF-8`, {
-      encoding,
-    });
+    throw xmlError(
+      "xml_unsupported_encoding",
+      `The XML declares encoding "${encoding}"; a CFDI must be UTF-8`,
+      {
+        encoding,
+      },
+    );
   }
 }
 
@@ -325,8 +423,9 @@ type Scope = Record<string, string>;
 
 const fxp = new XMLParser({
   preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: "",
+  // Attributes come from the pre-scan, which has already delimited every one of them: parsing them
+  // again is the slowest part of fast-xml-parser (it more than doubles its time on a CFDI).
+  ignoreAttributes: true,
   // Exact lexical values: no trimming, no number parsing, entities decoded by us (below) so that
   // undefined entities are errors instead of being passed through.
   trimValues: false,
@@ -349,63 +448,99 @@ function elementName(item: FxpItem): string | undefined {
   return undefined;
 }
 
-// Literal tabs and line breaks in attribute values are normalized to spaces (XML 1.0 §3.3.3), and
-// character/entity references are decoded; a value with neither is returned as is.
-const ATTR_NEEDS_WORK = /[&\t\n\r]/;
+// Literal tabs and line breaks in attribute values are normalized to spaces (XML 1.0 §3.3.3) and
+// character/entity references decoded; the pre-scan flags the elements where any value needs it.
+const VALUE_NEEDS_WORK = /[&\t\n\r]/;
 const ATTR_WHITESPACE = /[\t\n\r]/g;
 
-function attributeValue(raw: string): string {
-  if (!ATTR_NEEDS_WORK.test(raw)) return raw;
-  return decodeReferences(raw.replace(ATTR_WHITESPACE, " "));
-}
+const isNamespaceDeclaration = (key: string) =>
+  key.charCodeAt(0) === 120 /* x */ && (key === "xmlns" || key.startsWith("xmlns:"));
 
-function toXmlNode(item: FxpItem, qname: string, parentScope: Scope): XmlNode {
-  const rawAttributes = item[":@"] as Record<string, string> | undefined;
-  const attributes: Record<string, string> = {};
-  let scope = parentScope;
-  if (rawAttributes !== undefined) {
-    for (const key in rawAttributes) {
-      const value = attributeValue(rawAttributes[key] as string);
-      if (key.charCodeAt(0) === 120 /* x */ && (key === "xmlns" || key.startsWith("xmlns:"))) {
+/**
+ * fast-xml-parser's ordered output to XmlNode, visiting elements in document order and taking
+ * each one's attributes from the pre-scan at the same position; the names are compared so that
+ * the two can never silently disagree.
+ */
+class Converter {
+  /** Index of the next element in document order, into the pre-scan's Tags. */
+  private index = 0;
+
+  get converted(): number {
+    return this.index;
+  }
+
+  constructor(
+    private readonly source: string,
+    private readonly tags: Tags,
+  ) {}
+
+  node(item: FxpItem, qname: string, parentScope: Scope): XmlNode {
+    const s = this.source;
+    const tags = this.tags;
+    const index = this.index++;
+    const offset = tags.offsets[index];
+    if (
+      offset === undefined ||
+      !s.startsWith(qname, offset + 1) ||
+      isNameChar(s.charCodeAt(offset + 1 + qname.length))
+    ) {
+      throw xmlError("xml_malformed", `The XML could not be read consistently near <${qname}>`);
+    }
+    const flags = tags.flags[index]!;
+    const spans = tags.spans;
+    const end = (tags.firstAttribute[index + 1] ?? spans.length >> 2) << 2;
+    const attributes: Record<string, string> = {};
+    let scope = parentScope;
+    for (let k = tags.firstAttribute[index]! << 2; k < end; k += 4) {
+      const name = s.slice(spans[k], spans[k + 1]);
+      let value = s.slice(spans[k + 2], spans[k + 3]);
+      if (flags & ATTRIBUTE_REFERENCES && VALUE_NEEDS_WORK.test(value)) {
+        value = decodeReferences(value.replace(ATTR_WHITESPACE, " "));
+      }
+      if (flags & NAMESPACE_DECLARATIONS && isNamespaceDeclaration(name)) {
+        // Namespace declarations are resolved into `namespace`, not kept as attributes.
         if (scope === parentScope) scope = { ...parentScope };
-        scope[key.length === 5 ? "" : key.slice(6)] = value;
+        scope[name.length === 5 ? "" : name.slice(6)] = value;
+      } else if (name === "__proto__") {
+        throw xmlError("xml_malformed", `The XML uses the reserved attribute name ${name}`);
       } else {
-        attributes[key] = value;
+        attributes[name] = value;
       }
     }
-  }
-  const colon = qname.indexOf(":");
-  const prefix = colon === -1 ? "" : qname.slice(0, colon);
-  const namespace = scope[prefix];
-  if (namespace === undefined && prefix !== "") {
-    throw xmlError("xml_malformed", `The XML uses namespace prefix "${prefix}" without declaring it`, {
-      element: qname,
-    });
-  }
-  const node: XmlNode = {
-    name: colon === -1 ? qname : qname.slice(colon + 1),
-    prefix,
-    namespace: namespace ?? "",
-    attributes,
-    children: [],
-    text: "",
-  };
-  const content = item[qname] as FxpItem[];
-  for (const child of content) {
-    const text = child["#text"];
-    if (text !== undefined) {
-      node.text += decodeReferences(text as string);
-      continue;
+    const colon = qname.indexOf(":");
+    const prefix = colon === -1 ? "" : qname.slice(0, colon);
+    const namespace = scope[prefix];
+    if (namespace === undefined && prefix !== "") {
+      throw xmlError("xml_malformed", `The XML uses namespace prefix "${prefix}" without declaring it`, {
+        element: qname,
+      });
     }
-    const cdata = child["#cdata"];
-    if (cdata !== undefined) {
-      for (const part of cdata as FxpItem[]) node.text += part["#text"] as string;
-      continue;
+    const node: XmlNode = {
+      name: colon === -1 ? qname : qname.slice(colon + 1),
+      prefix,
+      namespace: namespace ?? "",
+      attributes,
+      children: [],
+      text: "",
+    };
+    const references = (flags & TEXT_REFERENCES) !== 0;
+    for (const child of item[qname] as FxpItem[]) {
+      const text = child["#text"] as string | undefined;
+      if (text !== undefined) {
+        node.text += references ? decodeReferences(text) : text;
+        continue;
+      }
+      const cdata = child["#cdata"];
+      if (cdata !== undefined) {
+        // CDATA content is literal: no references to decode.
+        for (const part of cdata as FxpItem[]) node.text += part["#text"] as string;
+        continue;
+      }
+      const name = elementName(child);
+      if (name !== undefined) node.children.push(this.node(child, name, scope));
     }
-    const name = elementName(child);
-    if (name !== undefined) node.children.push(toXmlNode(child, name, scope));
+    return node;
   }
-  return node;
 }
 
 const PREDEFINED_ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };

@@ -16,8 +16,8 @@ async function orgWith(...roles: string[]) {
 
 const myMembership = async (user: TestUser, orgId: string) => {
   const res = await call("GET", "/v1/user-organizations", { token: user.token });
-  return (res.json as Array<{ organizationId: string; role: string; isRead: boolean; isFavorite: boolean }>).find(
-    (m) => m.organizationId === orgId,
+  return (res.json as Array<{ id: string; role: string; isRead: boolean; isFavorite: boolean }>).find(
+    (m) => m.id === orgId,
   );
 };
 
@@ -36,7 +36,11 @@ describe("PATCH /v1/user-organizations/{id}", () => {
     const res = await patch(client, org.id, { isRead: true, isFavorite: true });
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ success: true });
-    expect(await myMembership(client, org.id)).toMatchObject({ isRead: true, isFavorite: true, role: "client" });
+    expect(await myMembership(client, org.id)).toMatchObject({
+      isRead: true,
+      isFavorite: true,
+      role: "client",
+    });
   });
 
   it("accepts role and isDisabled only with user_id", async () => {
@@ -142,10 +146,14 @@ describe("DELETE /v1/user-organizations/{id}", () => {
     const org = await createOrg(founder);
     const coOwner = await signUp("coowner");
     await addMember(org.id, coOwner.id, "owner");
-    expect((await call("GET", "/v1/users/me", { token: founder.token })).json.defaultOrganizationId).toBe(org.id);
+    expect((await call("GET", "/v1/users/me", { token: founder.token })).json.defaultOrganizationId).toBe(
+      org.id,
+    );
 
     expect((await remove(founder, org.id, founder.id)).status).toBe(200);
-    expect((await call("GET", "/v1/users/me", { token: founder.token })).json.defaultOrganizationId).toBeNull();
+    expect(
+      (await call("GET", "/v1/users/me", { token: founder.token })).json.defaultOrganizationId,
+    ).toBeNull();
     expect((await myMembership(coOwner, org.id))?.role).toBe("owner");
   });
 
@@ -155,7 +163,9 @@ describe("DELETE /v1/user-organizations/{id}", () => {
     expect(res.status).toBe(409);
     expect(res.json.error).toBe("last_owner");
     expect((await myMembership(owner, org.id))?.role).toBe("owner");
-    expect((await call("GET", "/v1/users/me", { token: owner.token })).json.defaultOrganizationId).toBe(org.id);
+    expect((await call("GET", "/v1/users/me", { token: owner.token })).json.defaultOrganizationId).toBe(
+      org.id,
+    );
   });
 
   it("answers 403 to a member removing someone without members.manage, 404 across tenants, 400 without user_id", async () => {

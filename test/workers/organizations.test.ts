@@ -6,7 +6,12 @@ describe("organizations", () => {
     const user = await signUp();
     const res = await call("POST", "/v1/organizations", {
       token: user.token,
-      body: { name: "Escuela Kemper Urgate", taxIdentifier: "eku9003173c9", taxRegimes: ["601"], postalCode: "42501" },
+      body: {
+        name: "Escuela Kemper Urgate",
+        taxIdentifier: "eku9003173c9",
+        taxRegimes: ["601"],
+        postalCode: "42501",
+      },
     });
     expect(res.status).toBe(201);
     expect(res.json.organization).toMatchObject({
@@ -18,7 +23,12 @@ describe("organizations", () => {
     const me = await call("GET", "/v1/users/me", { token: user.token });
     expect(me.json.defaultOrganizationId).toBe(res.json.organization.id);
     expect(me.json.organizations).toEqual([
-      { id: res.json.organization.id, name: "Escuela Kemper Urgate", taxIdentifier: "EKU9003173C9", role: "owner" },
+      {
+        id: res.json.organization.id,
+        name: "Escuela Kemper Urgate",
+        taxIdentifier: "EKU9003173C9",
+        role: "owner",
+      },
     ]);
     const list = await call("GET", "/v1/user-organizations", { token: user.token });
     expect(list.json[0]).toMatchObject({ role: "owner", organization: { taxIdentifier: "EKU9003173C9" } });
@@ -31,11 +41,17 @@ describe("organizations", () => {
       ["XAXX010101000", "generic_tax_identifier"],
       ["XEXX010101000", "generic_tax_identifier"],
     ] as const) {
-      const res = await call("POST", "/v1/organizations", { token: user.token, body: { name: "X", taxIdentifier } });
+      const res = await call("POST", "/v1/organizations", {
+        token: user.token,
+        body: { name: "X", taxIdentifier },
+      });
       expect(res.status, taxIdentifier).toBe(400);
       expect(res.json.error).toBe(code);
     }
-    const fisica = await call("POST", "/v1/organizations", { token: user.token, body: { name: "Persona", taxIdentifier: "XIQB891116QE4" } });
+    const fisica = await call("POST", "/v1/organizations", {
+      token: user.token,
+      body: { name: "Persona", taxIdentifier: "XIQB891116QE4" },
+    });
     expect(fisica.json.organization.isEntity).toBe(false);
   });
 
@@ -43,7 +59,10 @@ describe("organizations", () => {
     const user = await signUp();
     const rfc = randomRfc();
     await createOrg(user, { taxIdentifier: rfc });
-    const dup = await call("POST", "/v1/organizations", { token: user.token, body: { name: "Dup", taxIdentifier: rfc } });
+    const dup = await call("POST", "/v1/organizations", {
+      token: user.token,
+      body: { name: "Dup", taxIdentifier: rfc },
+    });
     expect(dup.status).toBe(409);
     expect(dup.json.error).toBe("organization_already_exists");
   });
@@ -56,8 +75,13 @@ describe("organizations", () => {
       body: { commercialName: "Marca", contactEmailAddress: "c@example.com" },
     });
     expect(res.status).toBe(200);
-    expect((await call("GET", `/v1/organizations/${org.id}`, { token: user.token })).json.commercialName).toBe("Marca");
-    const rfc = await call("PATCH", `/v1/organizations/${org.id}`, { token: user.token, body: { taxIdentifier: randomRfc() } });
+    expect(
+      (await call("GET", `/v1/organizations/${org.id}`, { token: user.token })).json.commercialName,
+    ).toBe("Marca");
+    const rfc = await call("PATCH", `/v1/organizations/${org.id}`, {
+      token: user.token,
+      body: { taxIdentifier: randomRfc() },
+    });
     expect(rfc.status).toBe(400);
     const empty = await call("PATCH", `/v1/organizations/${org.id}`, { token: user.token, body: {} });
     expect(empty.status).toBe(400);
@@ -76,21 +100,34 @@ describe("organizations", () => {
     const org = await createOrg(owner);
     const accountant = await signUp();
     await addMember(org.id, accountant.id, "accountant");
-    expect((await call("POST", `/v1/organizations/${org.id}/deletion-request`, { token: accountant.token })).status).toBe(403);
-    expect((await call("POST", `/v1/organizations/${org.id}/deletion-request`, { token: owner.token })).status).toBe(200);
+    expect(
+      (await call("POST", `/v1/organizations/${org.id}/deletion-request`, { token: accountant.token }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await call("POST", `/v1/organizations/${org.id}/deletion-request`, { token: owner.token })).status,
+    ).toBe(200);
     const again = await call("POST", `/v1/organizations/${org.id}/deletion-request`, { token: owner.token });
     expect(again.json.error).toBe("deletion_already_requested");
     const shown = await call("GET", `/v1/organizations/${org.id}`, { token: owner.token });
     expect(shown.json.deletionRequestedAt).not.toBeNull();
-    expect((await call("DELETE", `/v1/organizations/${org.id}/deletion-request`, { token: owner.token })).status).toBe(200);
-    expect((await call("GET", `/v1/organizations/${org.id}`, { token: owner.token })).json.deletionRequestedAt).toBeNull();
+    expect(
+      (await call("DELETE", `/v1/organizations/${org.id}/deletion-request`, { token: owner.token })).status,
+    ).toBe(200);
+    expect(
+      (await call("GET", `/v1/organizations/${org.id}`, { token: owner.token })).json.deletionRequestedAt,
+    ).toBeNull();
   });
 
   it("filters, sorts and pages the caller's organizations", async () => {
     const user = await signUp();
     for (const name of ["Beta SA", "alfa SA", "Gamma SA"]) await createOrg(user, { name });
     const asc = await call("GET", "/v1/user-organizations?sort=name&order=asc", { token: user.token });
-    expect(asc.json.map((r: { organization: { name: string } }) => r.organization.name)).toEqual(["Beta SA", "Gamma SA", "alfa SA"]);
+    expect(asc.json.map((r: { organization: { name: string } }) => r.organization.name)).toEqual([
+      "alfa SA",
+      "Beta SA",
+      "Gamma SA",
+    ]);
     const filtered = await call("GET", "/v1/user-organizations?name=ALF", { token: user.token });
     expect(filtered.json).toHaveLength(1);
     const paged = await call("GET", "/v1/user-organizations?limit=10&page=2", { token: user.token });

@@ -4,6 +4,7 @@
  * forged token, expired token → 401; a member of another organization → 404; a role without the
  * permission → 403) and fails if any operation of the OpenAPI document has no entry here.
  */
+import { exports } from "cloudflare:workers";
 import type { Permission } from "../../shared/permissions";
 
 export interface Target {
@@ -29,7 +30,30 @@ export type Entry =
       setup?: (ownerToken: string, orgId: string) => Promise<Record<string, string>>;
     };
 
-const org = (permission: Permission, request: (t: Target) => MatrixRequest): Entry => ({ kind: "org", permission, request });
+/** Uploads a tiny PDF into the organization, for the routes that read a file. */
+async function uploadPdf(ownerToken: string, orgId: string) {
+  const form = new FormData();
+  form.append(
+    "file",
+    new File([new TextEncoder().encode("%PDF-1.4\n%%EOF\n")], "matrix.pdf", { type: "application/pdf" }),
+  );
+  const res = await exports.default.fetch(
+    new Request(`http://timbre.test/v1/files?type=other&organization_id=${orgId}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ownerToken}` },
+      body: form,
+    }),
+  );
+  const json = (await res.json()) as { file?: { id: string } };
+  if (!json.file) throw new Error(`matrix upload failed: ${res.status}`);
+  return { fileId: json.file.id };
+}
+
+const org = (permission: Permission, request: (t: Target) => MatrixRequest): Entry => ({
+  kind: "org",
+  permission,
+  request,
+});
 
 export const MATRIX: Record<string, Entry> = {
   "GET /v1/health": { kind: "public", why: "liveness probe" },
@@ -46,10 +70,16 @@ export const MATRIX: Record<string, Entry> = {
   "DELETE /v1/users/me": { kind: "user", request: () => ({ path: "/v1/users/me", body: { password: "x" } }) },
   "PUT /v1/users/me/default-organization": {
     kind: "user",
-    request: () => ({ path: "/v1/users/me/default-organization", body: { defaultOrganizationId: crypto.randomUUID() } }),
+    request: () => ({
+      path: "/v1/users/me/default-organization",
+      body: { defaultOrganizationId: crypto.randomUUID() },
+    }),
   },
   "POST /v1/users/me/email/verification": { kind: "user" },
-  "POST /v1/users/me/email/verify": { kind: "user", request: () => ({ path: "/v1/users/me/email/verify", body: { code: "123456" } }) },
+  "POST /v1/users/me/email/verify": {
+    kind: "user",
+    request: () => ({ path: "/v1/users/me/email/verify", body: { code: "123456" } }),
+  },
   "POST /v1/users/me/whatsapp/verification": { kind: "user" },
   "POST /v1/users/me/whatsapp/verify": {
     kind: "user",
@@ -58,10 +88,15 @@ export const MATRIX: Record<string, Entry> = {
   "GET /v1/user-organizations": { kind: "user" },
   "POST /v1/organizations": {
     kind: "user",
-    request: () => ({ path: "/v1/organizations", body: { name: "Matrix SA", taxIdentifier: "MAT900317AB1" } }),
+    request: () => ({
+      path: "/v1/organizations",
+      body: { name: "Matrix SA", taxIdentifier: "MAT900317AB1" },
+    }),
   },
 
-  "GET /v1/organizations/{organizationId}": org("organization.read", (t) => ({ path: `/v1/organizations/${t.orgId}` })),
+  "GET /v1/organizations/{organizationId}": org("organization.read", (t) => ({
+    path: `/v1/organizations/${t.orgId}`,
+  })),
   "PATCH /v1/organizations/{organizationId}": org("organization.update", (t) => ({
     path: `/v1/organizations/${t.orgId}`,
     body: { commercialName: "Otra" },
@@ -72,6 +107,19 @@ export const MATRIX: Record<string, Entry> = {
   "DELETE /v1/organizations/{organizationId}/deletion-request": org("organization.delete", (t) => ({
     path: `/v1/organizations/${t.orgId}/deletion-request`,
   })),
+  "POST /v1/files": org("files.write", (t) => ({ path: `/v1/files?type=other&organization_id=${t.orgId}` })),
+  "GET /v1/files/{id}": {
+    kind: "org",
+    permission: "files.read",
+    setup: uploadPdf,
+    request: (t) => ({ path: `/v1/files/${t.ids.fileId}` }),
+  },
+  "GET /v1/files/{id}/content": {
+    kind: "org",
+    permission: "files.read",
+    setup: uploadPdf,
+    request: (t) => ({ path: `/v1/files/${t.ids.fileId}/content` }),
+  },
   "GET /v1/organizations/{organizationId}/health": org("organization.read", (t) => ({
     path: `/v1/organizations/${t.orgId}/health`,
   })),

@@ -7,8 +7,8 @@ import { addMember, call, createOrg, signUp } from "./harness";
 import { MATRIX, type MatrixRequest } from "./security-matrix";
 
 const spec = await (await call("GET", "/v1/openapi.json")).json;
-const operations: string[] = Object.entries(spec.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
-  Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+const operations: string[] = Object.entries(spec.paths as Record<string, Record<string, unknown>>).flatMap(
+  ([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
 );
 
 const sign = (key: string, expiresAt: number, sub = crypto.randomUUID()) =>
@@ -38,7 +38,9 @@ describe("security matrix", () => {
   });
 
   it("declares bearer security exactly on the non-public operations", () => {
-    for (const [path, ops] of Object.entries(spec.paths as Record<string, Record<string, { security?: unknown[] }>>)) {
+    for (const [path, ops] of Object.entries(
+      spec.paths as Record<string, Record<string, { security?: unknown[] }>>,
+    )) {
       for (const [method, op] of Object.entries(ops)) {
         const entry = MATRIX[`${method.toUpperCase()} ${path}`];
         const secured = (op.security ?? []).length > 0;
@@ -49,42 +51,58 @@ describe("security matrix", () => {
 
   const authenticated = Object.entries(MATRIX).filter(([, e]) => e.kind !== "public");
 
-  it.each(authenticated)("%s → 401 without a token, with a forged one and with an expired one", async (key, entry) => {
-    const owner = await signUp("matrix");
-    const target = { orgId: (await createOrg(owner)).id, ids: {} };
-    const req =
-      entry.kind === "org" ? entry.request(target) : entry.kind === "user" && entry.request ? entry.request() : defaultRequest(key);
-    const now = Math.floor(Date.now() / 1000);
-    const noToken = await send(key, req);
-    const forged = await send(key, req, await sign("another-key-0123456789abcdef0123456789", now + 600, owner.id));
-    const expired = await send(key, req, await sign(env.TOKEN_SIGNING_KEY, now - 60, owner.id));
-    for (const res of [noToken, forged, expired]) {
-      expect(res.status).toBe(401);
-      expect(res.json.error).toMatch(/unauthorized|invalid_token|token_expired/);
-    }
-    expect(expired.json.error).toBe("token_expired");
-  });
+  it.each(authenticated)(
+    "%s → 401 without a token, with a forged one and with an expired one",
+    async (key, entry) => {
+      const owner = await signUp("matrix");
+      const target = { orgId: (await createOrg(owner)).id, ids: {} };
+      const req =
+        entry.kind === "org"
+          ? entry.request(target)
+          : entry.kind === "user" && entry.request
+            ? entry.request()
+            : defaultRequest(key);
+      const now = Math.floor(Date.now() / 1000);
+      const noToken = await send(key, req);
+      const forged = await send(
+        key,
+        req,
+        await sign("another-key-0123456789abcdef0123456789", now + 600, owner.id),
+      );
+      const expired = await send(key, req, await sign(env.TOKEN_SIGNING_KEY, now - 60, owner.id));
+      for (const res of [noToken, forged, expired]) {
+        expect(res.status).toBe(401);
+        expect(res.json.error).toMatch(/unauthorized|invalid_token|token_expired/);
+      }
+      expect(expired.json.error).toBe("token_expired");
+    },
+  );
 
-  const orgScoped = Object.entries(MATRIX).flatMap(([key, e]) => (e.kind === "org" ? [[key, e] as const] : []));
+  const orgScoped = Object.entries(MATRIX).flatMap(([key, e]) =>
+    e.kind === "org" ? [[key, e] as const] : [],
+  );
 
-  it.each(orgScoped)("%s → 404 for a member of another organization, 403 for a role without the permission", async (key, entry) => {
-    const owner = await signUp("owner");
-    const orgId = (await createOrg(owner)).id;
-    const ids = entry.setup ? await entry.setup(owner.token, orgId) : {};
-    const req = entry.request({ orgId, ids });
+  it.each(orgScoped)(
+    "%s → 404 for a member of another organization, 403 for a role without the permission",
+    async (key, entry) => {
+      const owner = await signUp("owner");
+      const orgId = (await createOrg(owner)).id;
+      const ids = entry.setup ? await entry.setup(owner.token, orgId) : {};
+      const req = entry.request({ orgId, ids });
 
-    const outsider = await signUp("outsider");
-    await createOrg(outsider);
-    const crossTenant = await send(key, req, outsider.token);
-    expect(crossTenant.status).toBe(404);
+      const outsider = await signUp("outsider");
+      await createOrg(outsider);
+      const crossTenant = await send(key, req, outsider.token);
+      expect(crossTenant.status).toBe(404);
 
-    const lacking = ROLES.find((role) => !roleCan(role, entry.permission));
-    if (lacking) {
-      const member = await signUp(lacking);
-      await addMember(orgId, member.id, lacking);
-      const denied = await send(key, req, member.token);
-      expect(denied.status).toBe(403);
-      expect(denied.json.error).toBe("forbidden");
-    }
-  });
+      const lacking = ROLES.find((role) => !roleCan(role, entry.permission));
+      if (lacking) {
+        const member = await signUp(lacking);
+        await addMember(orgId, member.id, lacking);
+        const denied = await send(key, req, member.token);
+        expect(denied.status).toBe(403);
+        expect(denied.json.error).toBe("forbidden");
+      }
+    },
+  );
 });

@@ -16,6 +16,32 @@ import { AppError } from "../../shared/errors";
 import type { HonoEnv } from "../env";
 
 const TTL_MS = 24 * 60 * 60 * 1000;
+// Above every upload limit (ZIPs are the largest at 25 MiB): the body is read to be hashed.
+const MAX_HASHED_BODY = 32 * 1024 * 1024;
+
+/**
+ * What "the same request" means. Multipart bodies are compared by their fields and the SHA-256 of each
+ * file, because a client that rebuilds the form on retry picks a new boundary; other bodies by bytes.
+ */
+async function canonicalBody(request: Request): Promise<string> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!type.startsWith("multipart/form-data")) return sha256Hex(new Uint8Array(await request.arrayBuffer()));
+  let form: FormData;
+  try {
+    form = await request.formData();
+  } catch {
+    return sha256Hex(new Uint8Array(await request.arrayBuffer()));
+  }
+  const parts: string[] = [];
+  for (const [name, value] of form.entries()) {
+    parts.push(
+      typeof value === "string"
+        ? `${name}=${value}`
+        : `${name}=file:${value.name}:${value.type}:${await sha256Hex(new Uint8Array(await value.arrayBuffer()))}`,
+    );
+  }
+  return parts.sort().join("\n");
+}
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export const idempotent = () =>
@@ -31,12 +57,13 @@ export const idempotent = () =>
     }
     const db = c.get("db");
     const url = new URL(c.req.url);
-    const body = new Uint8Array(await c.req.raw.clone().arrayBuffer());
-    const prefix = new TextEncoder().encode(`${c.req.method} ${url.pathname}${url.search}\n`);
-    const merged = new Uint8Array(prefix.length + body.length);
-    merged.set(prefix);
-    merged.set(body, prefix.length);
-    const requestHash = await sha256Hex(merged);
+    const length = Number(c.req.header("content-length") ?? 0);
+    if (length > MAX_HASHED_BODY) {
+      throw new AppError(413, "request_too_large", "The request body is too large");
+    }
+    const requestHash = await sha256Hex(
+      `${c.req.method} ${url.pathname}${url.search}\n${await canonicalBody(c.req.raw.clone())}`,
+    );
     const auth = c.get("auth") as HonoEnv["Variables"]["auth"] | undefined;
     // Without a user the request itself scopes the key: only someone who sends the same bytes replays.
     const scope = auth ? `user:${auth.userId}` : `anon:${requestHash}`;

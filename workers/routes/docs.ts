@@ -32,7 +32,7 @@ for (const [tag, list] of Object.entries(groups)) {
     const params = (op.parameters ?? []).map((p) => "<li><code>" + esc(p.name) + "</code> (" + esc(p.in) + (p.required ? ", required" : "") + ")</li>").join("");
     const body = op.requestBody ? Object.entries(op.requestBody.content).map(([type, c]) => "<div>Body <code>" + esc(type) + "</code></div><pre>" + esc(JSON.stringify(resolve(c.schema), null, 2)) + "</pre>").join("") : "";
     const responses = Object.entries(op.responses ?? {}).map(([code, r]) => "<li><code>" + code + "</code> " + esc(r.description) + "</li>").join("");
-    html += "<details><summary><span class='m " + method + "'>" + method.toUpperCase() + "</span><code>" + esc(path) + "</code> " + esc(op.summary) + (op.security && op.security.length ? " <span class='lock'>🔒 bearer</span>" : "") + "</summary><div class='body'><p>" + esc(op.description) + "</p>" + (params ? "<div>Parameters</div><ul>" + params + "</ul>" : "") + body + "<div>Responses</div><ul>" + responses + "</ul></div></details>";
+    html += "<details><summary><span class='m " + method + "'>" + method.toUpperCase() + "</span><code>" + esc(path) + "</code> " + esc(op.summary) + (op.security && op.security.length ? " <span class='lock'>bearer token</span>" : "") + "</summary><div class='body'><p>" + esc(op.description) + "</p>" + (params ? "<div>Parameters</div><ul>" + params + "</ul>" : "") + body + "<div>Responses</div><ul>" + responses + "</ul></div></details>";
   }
 }
 document.getElementById("root").innerHTML = html;

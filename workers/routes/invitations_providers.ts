@@ -76,8 +76,14 @@ export function linkInvitationRoutes(cfg: DirectionConfig) {
   const byCode = `${base}/{invitation_code}`;
   const Item = z
     .object({
-      whatsappNumber: WhatsappNumber.optional().openapi({ description: `The ${cfg.invitee}'s WhatsApp number` }),
-      emailAddress: z.email().max(254).optional().openapi({ description: `The ${cfg.invitee}'s email address` }),
+      whatsappNumber: WhatsappNumber.optional().openapi({
+        description: `The ${cfg.invitee}'s WhatsApp number`,
+      }),
+      emailAddress: z
+        .email()
+        .max(254)
+        .optional()
+        .openapi({ description: `The ${cfg.invitee}'s email address` }),
       invitePath: Path,
     })
     .strict()
@@ -93,7 +99,11 @@ export function linkInvitationRoutes(cfg: DirectionConfig) {
       summary: `Invite ${cfg.plural} to join a${cfg.inviter === "organization" ? "n organization" : " provider"}`,
       description: `Needs providers.manage in \`${cfg.inviterParam}\`. Each item gets its own code by email and/or WhatsApp.`,
       request: {
-        query: z.object({ [cfg.inviterParam]: Uuid.openapi({ description: `ID of the ${cfg.inviter} sending the invitation` }) }),
+        query: z.object({
+          [cfg.inviterParam]: Uuid.openapi({
+            description: `ID of the ${cfg.inviter} sending the invitation`,
+          }),
+        }),
         body: jsonBody(z.array(Item).min(1).max(100)),
       },
       responses: { 200: jsonContent(z.object({ success: z.literal(true), invitesSent: z.number().int() })) },
@@ -124,14 +134,21 @@ export function linkInvitationRoutes(cfg: DirectionConfig) {
     path: byCode,
     tags: [cfg.tag],
     summary: `Update a${cfg.invitee === "organization" ? "n organization" : " provider"} invitation`,
-    description: "Needs providers.manage in the inviting organization. A used invitation → 409 `invitation_already_used`.",
+    description:
+      "Needs providers.manage in the inviting organization. A used invitation → 409 `invitation_already_used`.",
     request: {
       params: CodeParam,
       body: jsonBody(
         z
-          .object({ emailAddress: z.email().max(254).optional(), whatsappNumber: WhatsappNumber.optional(), invitePath: Path.optional() })
+          .object({
+            emailAddress: z.email().max(254).optional(),
+            whatsappNumber: WhatsappNumber.optional(),
+            invitePath: Path.optional(),
+          })
           .strict()
-          .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "Send at least one field" }),
+          .refine((v) => Object.values(v).some((x) => x !== undefined), {
+            message: "Send at least one field",
+          }),
       ),
     },
     responses: { 200: jsonContent(SuccessResponse) },
@@ -168,14 +185,18 @@ export function linkInvitationRoutes(cfg: DirectionConfig) {
       path: `${byCode}/link`,
       tags: [cfg.tag],
       summary:
-        cfg.direction === "provider" ? "Link a provider to an organization" : "Link an organization to a provider",
+        cfg.direction === "provider"
+          ? "Link a provider to an organization"
+          : "Link an organization to a provider",
       description:
         `Needs providers.manage in \`${cfg.inviteeParam}\`. Creates the link with 30 days of credit; a ` +
         "single-use invitation is consumed (again → 409 `invitation_already_used`). Linking an organization " +
         "to itself → 400 `cannot_link_to_itself`; an existing link → 409 `already_linked`.",
       request: {
         params: CodeParam,
-        query: z.object({ [cfg.inviteeParam]: Uuid.openapi({ description: `The ID of the ${cfg.invitee} to link` }) }),
+        query: z.object({
+          [cfg.inviteeParam]: Uuid.openapi({ description: `The ID of the ${cfg.invitee} to link` }),
+        }),
       },
       responses: { 200: jsonContent(SuccessResponse) },
     },
@@ -185,7 +206,12 @@ export function linkInvitationRoutes(cfg: DirectionConfig) {
   return function register(app: App) {
     app.openapi(createRoute, async (c) => {
       const inviterId = c.req.valid("query")[cfg.inviterParam]!;
-      const sent = await createLinkInvitations(actorContext(c), cfg.direction, inviterId, c.req.valid("json"));
+      const sent = await createLinkInvitations(
+        actorContext(c),
+        cfg.direction,
+        inviterId,
+        c.req.valid("json"),
+      );
       return c.json({ success: true as const, invitesSent: sent }, 200);
     });
     app.openapi(listRoute, async (c) => {
@@ -204,7 +230,12 @@ export function linkInvitationRoutes(cfg: DirectionConfig) {
       return c.json(found, 200);
     });
     app.openapi(updateRoute, async (c) => {
-      await updateLinkInvitation(actorContext(c), cfg.direction, c.req.valid("param").invitation_code, c.req.valid("json"));
+      await updateLinkInvitation(
+        actorContext(c),
+        cfg.direction,
+        c.req.valid("param").invitation_code,
+        c.req.valid("json"),
+      );
       return c.json({ success: true as const }, 200);
     });
     app.openapi(deleteRoute, async (c) => {
@@ -213,7 +244,12 @@ export function linkInvitationRoutes(cfg: DirectionConfig) {
     });
     app.openapi(resendRoute, async (c) => {
       const { invitation_code } = c.req.valid("param");
-      await resendLinkInvitation(actorContext(c), cfg.direction, invitation_code, c.req.valid("json").invitePath);
+      await resendLinkInvitation(
+        actorContext(c),
+        cfg.direction,
+        invitation_code,
+        c.req.valid("json").invitePath,
+      );
       return c.json({ success: true as const }, 200);
     });
     app.openapi(linkRoute, async (c) => {
@@ -233,7 +269,11 @@ export const codesRoute = authedRoute(
     description:
       "The reusable code providers link with to the organization with this slug (providers.manage there). " +
       "The same code comes back until it is deleted; nothing is sent.",
-    request: { query: z.object({ slug: z.string().min(1).max(100).openapi({ description: "Slug of the organization" }) }) },
+    request: {
+      query: z.object({
+        slug: z.string().min(1).max(100).openapi({ description: "Slug of the organization" }),
+      }),
+    },
     responses: { 200: jsonContent(z.object({ success: z.literal(true), invitationCode: Uuid })) },
   },
   { idempotent: true },

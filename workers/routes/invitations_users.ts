@@ -34,12 +34,16 @@ export const invitePath = (placeholder: string) =>
 const InviteUsers = z
   .object({
     organizationIds: z.array(Uuid).min(1).max(50),
-    role: z.enum(["accountant", "collaborator", "client"]).openapi({ description: "Role of the user in the organization" }),
+    role: z
+      .enum(["accountant", "collaborator", "client"])
+      .openapi({ description: "Role of the user in the organization" }),
     whatsappNumbers: z
       .array(z.string().max(32))
       .max(MAX_RECIPIENTS)
       .optional()
-      .openapi({ description: "12 digits with country code (^[0-9]{12}$); invalid ones are reported in failedInvites" }),
+      .openapi({
+        description: "12 digits with country code (^[0-9]{12}$); invalid ones are reported in failedInvites",
+      }),
     emailAddresses: z
       .array(z.string().max(320))
       .max(MAX_RECIPIENTS)
@@ -69,7 +73,11 @@ export const inviteRoute = authedRoute(
     request: { body: jsonBody(InviteUsers) },
     responses: {
       200: jsonContent(
-        z.object({ success: z.literal(true), invitesSent: z.number().int(), failedInvites: z.array(FailedInvite) }),
+        z.object({
+          success: z.literal(true),
+          invitesSent: z.number().int(),
+          failedInvites: z.array(FailedInvite),
+        }),
       ),
     },
   },
@@ -77,7 +85,11 @@ export const inviteRoute = authedRoute(
 );
 
 const CodeQuery = z.object({
-  user_invitation_code: z.string().min(1).max(100).openapi({ description: "The code from the invitation link" }),
+  user_invitation_code: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ description: "The code from the invitation link" }),
 });
 
 export const getRoute = publicRoute({
@@ -85,7 +97,8 @@ export const getRoute = publicRoute({
   path: "/v1/invitations/users",
   tags: ["Invitations to users"],
   summary: "Get invitation information sent to a user",
-  description: "The organizations and role of a pending invitation. Used or expired codes → 404 `invitation_not_found`.",
+  description:
+    "The organizations and role of a pending invitation. Used or expired codes → 404 `invitation_not_found`.",
   request: { query: CodeQuery },
   responses: {
     200: jsonContent(

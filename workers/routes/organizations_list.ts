@@ -65,7 +65,11 @@ export const route = authedRoute({
   request: { query: Query },
   responses: {
     200: jsonContent(
-      z.object({ data: z.array(LinkedOrganization), totalPages: z.number().int(), totalCount: z.number().int() }),
+      z.object({
+        data: z.array(LinkedOrganization),
+        totalPages: z.number().int(),
+        totalCount: z.number().int(),
+      }),
     ),
   },
 });

@@ -35,7 +35,9 @@ export const getRoute = authedRoute({
   description: "The caller must be a member of either side with providers.read.",
   request: {
     query: z.object({
-      organization_id: Uuid.openapi({ description: "Organization Id of the provider-organization relationship" }),
+      organization_id: Uuid.openapi({
+        description: "Organization Id of the provider-organization relationship",
+      }),
       provider_id: Uuid.openapi({ description: "Provider Id of the provider-organization relationship" }),
     }),
   },

@@ -20,7 +20,11 @@ const Query = pageQuery()
 
 const UserOrganization = z
   .object({
-    organizationId: z.uuid(),
+    id: z.uuid(),
+    name: z.string(),
+    commercialName: z.string().nullable(),
+    taxIdentifier: z.string(),
+    isEntity: z.boolean(),
     role: RoleSchema,
     isRead: z.boolean(),
     isFavorite: z.boolean(),
@@ -54,7 +58,11 @@ export function register(app: App) {
     });
     return c.json(
       rows.map(({ organization, membership }) => ({
-        organizationId: organization.id,
+        id: organization.id,
+        name: organization.name,
+        commercialName: organization.commercialName,
+        taxIdentifier: organization.taxIdentifier,
+        isEntity: organization.isEntity,
         role: membership.role,
         isRead: membership.isRead,
         isFavorite: membership.isFavorite,

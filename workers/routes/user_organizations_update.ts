@@ -32,7 +32,9 @@ export const patchRoute = authedRoute({
     "their own, and the last enabled owner cannot be demoted or disabled (409 `last_owner`).",
   request: {
     params: IdParam,
-    query: z.object({ user_id: Uuid.optional().openapi({ description: "ID of the user on the organization" }) }),
+    query: z.object({
+      user_id: Uuid.optional().openapi({ description: "ID of the user on the organization" }),
+    }),
     body: jsonBody(UpdateMembership),
   },
   responses: { 200: jsonContent(SuccessResponse) },
@@ -52,7 +54,12 @@ export const deleteRoute = authedRoute({
 
 export function register(app: App) {
   app.openapi(patchRoute, async (c) => {
-    await updateMembership(actorContext(c), c.req.valid("param").id, c.req.valid("query").user_id, c.req.valid("json"));
+    await updateMembership(
+      actorContext(c),
+      c.req.valid("param").id,
+      c.req.valid("query").user_id,
+      c.req.valid("json"),
+    );
     return c.json({ success: true as const }, 200);
   });
   app.openapi(deleteRoute, async (c) => {

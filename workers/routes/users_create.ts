@@ -11,11 +11,9 @@ const CreateUser = z
     firstName: z.string().trim().min(1).max(100),
     lastName: z.string().trim().min(1).max(100),
     emailAddress: z.email().max(254),
-    password: z
-      .string()
-      .openapi({
-        description: "At least 8 characters, including lowercase, uppercase, number, and special character",
-      }),
+    password: z.string().openapi({
+      description: "At least 8 characters, including lowercase, uppercase, number, and special character",
+    }),
     country: z
       .string()
       .regex(/^[A-Z]{2}$/)

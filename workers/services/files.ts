@@ -9,7 +9,7 @@ import { eq } from "drizzle-orm";
 import { files } from "../../db/schema";
 import { sha256Hex } from "../../shared/auth/crypto";
 import { AppError, badRequest, notFound } from "../../shared/errors";
-import { type ActorContext, nowIso } from "./context";
+import { type ActorContext, nowIso, type ServiceContext } from "./context";
 import { requireOrgAccess } from "./tenancy";
 
 export type FileRow = typeof files.$inferSelect;
@@ -63,10 +63,8 @@ function isUtf8Xml(bytes: Uint8Array): boolean {
   } catch {
     return false;
   }
-  return text
-    .replace(/^\uFEFF/, "")
-    .trimStart()
-    .startsWith("<");
+  // The decoder has already consumed a byte order mark.
+  return text.trimStart().startsWith("<");
 }
 
 const PDF_MAGIC = ascii("%PDF-");
@@ -283,4 +281,18 @@ export function presentFile(file: FileRow, origin: string) {
     size: file.size,
     createdAt: file.createdAt,
   };
+}
+
+/** Removes every object and row of an organization (used when its deletion falls due). */
+export async function deleteOrganizationFiles(ctx: ServiceContext, organizationId: string): Promise<number> {
+  let removed = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await ctx.env.FILES.list({ prefix: `org/${organizationId}/`, cursor });
+    if (page.objects.length > 0) await ctx.env.FILES.delete(page.objects.map((o) => o.key));
+    removed += page.objects.length;
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  await ctx.db.delete(files).where(eq(files.organizationId, organizationId));
+  return removed;
 }

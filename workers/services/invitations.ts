@@ -11,7 +11,7 @@
 import { and, desc, eq, exists, gt, inArray, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import { batchWrite } from "../../db/client";
 import { linkInvitations, memberships, organizations, userInvitations, users } from "../../db/schema";
-import type { Role } from "../../db/schema/organizations";
+import { ROLES, type Role } from "../../db/schema/organizations";
 import { randomToken, sha256Hex } from "../../shared/auth/crypto";
 import { badRequest, conflict, forbidden, notFound } from "../../shared/errors";
 import { assignableRoles } from "../../shared/permissions";
@@ -76,13 +76,18 @@ export interface FailedInvite {
   reason: FailedInviteReason;
 }
 
-/** Recipients who are already members of every organization of the invitation. */
+/**
+ * Recipients who already hold the invited role or a higher one in every organization of the
+ * invitation: for them it would change nothing (a lower role is an upgrade worth sending).
+ */
 async function existingMembers(
   ctx: ActorContext,
   organizationIds: string[],
+  role: InvitableRole,
   emails: string[],
   whatsappNumbers: string[],
 ) {
+  const atLeastInvited = ROLES.slice(0, ROLES.indexOf(role) + 1);
   const byEmail = new Set<string>();
   const byWhatsapp = new Set<string>();
   const lookup = async (column: SQL, where: SQL, into: Set<string>) => {
@@ -90,7 +95,14 @@ async function existingMembers(
       .select({ key: sql<string>`${column}`, n: sql<number>`count(distinct ${memberships.organizationId})` })
       .from(users)
       .innerJoin(memberships, eq(memberships.userId, users.id))
-      .where(and(where, isNull(users.deletedAt), inArray(memberships.organizationId, organizationIds)))
+      .where(
+        and(
+          where,
+          isNull(users.deletedAt),
+          inArray(memberships.organizationId, organizationIds),
+          inArray(memberships.role, atLeastInvited),
+        ),
+      )
       .groupBy(column);
     for (const r of rows) if (Number(r.n) === organizationIds.length) into.add(r.key);
   };
@@ -150,7 +162,7 @@ export async function inviteUsers(
   };
   const validEmails = emails.filter((e) => accept("email", e, EMAIL.test(e) && e.length <= 254));
   const validPhones = phones.filter((n) => accept("whatsapp", n, WHATSAPP.test(n)));
-  const members = await existingMembers(ctx, organizationIds, validEmails, validPhones);
+  const members = await existingMembers(ctx, organizationIds, input.role, validEmails, validPhones);
   const recipients = [
     ...validEmails.map((emailAddress) => ({ emailAddress, whatsappNumber: null })),
     ...validPhones.map((whatsappNumber) => ({ emailAddress: null, whatsappNumber })),
@@ -160,7 +172,11 @@ export async function inviteUsers(
       : members.byWhatsapp.has(r.whatsappNumber!);
     if (member) {
       const channel = r.emailAddress ? "email" : "whatsapp";
-      failedInvites.push({ recipient: (r.emailAddress ?? r.whatsappNumber)!, channel, reason: "already_member" });
+      failedInvites.push({
+        recipient: (r.emailAddress ?? r.whatsappNumber)!,
+        channel,
+        reason: "already_member",
+      });
     }
     return !member;
   });
@@ -286,16 +302,19 @@ export async function joinWithUserInvitation(ctx: ActorContext, code: string) {
 // ---------------------------------------------------------------------------------------------------
 // Link invitations (organization ↔ provider)
 
-const LINK_TEXT: Record<LinkDirection, { subject: (org: string) => string; body: (org: string) => string }> = {
-  provider: {
-    subject: (org) => `${org} invites you to Timbre as its provider`,
-    body: (org) => `${org} invites your company to connect on Timbre as one of its providers and send it your invoices.`,
-  },
-  organization: {
-    subject: (org) => `${org} invites you to Timbre as its client`,
-    body: (org) => `${org} invites your company to connect on Timbre as its client and receive its invoices.`,
-  },
-};
+const LINK_TEXT: Record<LinkDirection, { subject: (org: string) => string; body: (org: string) => string }> =
+  {
+    provider: {
+      subject: (org) => `${org} invites you to Timbre as its provider`,
+      body: (org) =>
+        `${org} invites your company to connect on Timbre as one of its providers and send it your invoices.`,
+    },
+    organization: {
+      subject: (org) => `${org} invites you to Timbre as its client`,
+      body: (org) =>
+        `${org} invites your company to connect on Timbre as its client and receive its invoices.`,
+    },
+  };
 
 function linkMessages(inviter: { name: string }, invitation: LinkInvitationRow, invitePath: string) {
   const text = LINK_TEXT[invitation.direction];
@@ -308,7 +327,8 @@ function linkMessages(inviter: { name: string }, invitation: LinkInvitationRow, 
   );
 }
 
-export const isConsumed = (invitation: LinkInvitationRow) => !invitation.isReusable && invitation.linkedAt !== null;
+export const isConsumed = (invitation: LinkInvitationRow) =>
+  !invitation.isReusable && invitation.linkedAt !== null;
 
 export async function createLinkInvitations(
   ctx: ActorContext,
@@ -362,7 +382,12 @@ export async function findLinkInvitation(ctx: ServiceContext, direction: LinkDir
 /** An invitation the caller may change: it belongs to an organization where the caller manages providers. */
 async function managedLinkInvitation(ctx: ActorContext, direction: LinkDirection, code: string) {
   const invitation = await findLinkInvitation(ctx, direction, code);
-  const access = await requireOrgAccess(ctx, invitation.inviterOrganizationId, "providers.manage", "Invitation");
+  const access = await requireOrgAccess(
+    ctx,
+    invitation.inviterOrganizationId,
+    "providers.manage",
+    "Invitation",
+  );
   return { invitation, inviter: access.organization };
 }
 
@@ -430,7 +455,9 @@ export async function updateLinkInvitation(
   await ctx.db
     .update(linkInvitations)
     .set({
-      ...(changes.emailAddress !== undefined ? { emailAddress: changes.emailAddress.trim().toLowerCase() } : {}),
+      ...(changes.emailAddress !== undefined
+        ? { emailAddress: changes.emailAddress.trim().toLowerCase() }
+        : {}),
       ...(changes.whatsappNumber !== undefined ? { whatsappNumber: changes.whatsappNumber } : {}),
       ...(changes.invitePath !== undefined ? { invitePath: changes.invitePath } : {}),
       updatedAt: nowIso(),
@@ -454,7 +481,10 @@ export async function resendLinkInvitation(
   if (isConsumed(invitation)) throw alreadyUsed();
   const messages = linkMessages(inviter, invitation, invitePath);
   if (messages.length === 0) {
-    throw badRequest("invitation_has_no_recipient", "This invitation has no email address or WhatsApp number");
+    throw badRequest(
+      "invitation_has_no_recipient",
+      "This invitation has no email address or WhatsApp number",
+    );
   }
   const outs = messages.map((m) => outboxInsert(ctx, m));
   await batchWrite(ctx.db, [

@@ -3,7 +3,7 @@
  * reading, updating, the 30-day deletion request and its cancellation. Fiscal identity (RFC) is set at
  * creation and never changes: invoices are matched against it.
  */
-import { and, asc, desc, eq, isNotNull, isNull, like, lte } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, isNull, like, lte, sql } from "drizzle-orm";
 import { batchWrite } from "../../db/client";
 import { containsInsensitive } from "../../db/filters";
 import { memberships, organizations, users } from "../../db/schema";
@@ -11,6 +11,7 @@ import type { Role } from "../../db/schema/organizations";
 import { badRequest, conflict } from "../../shared/errors";
 import { isEntityRfc, isGenericRfc, isValidRfc, normalizeRfc } from "../../shared/rfc";
 import { type ActorContext, nowIso, type ServiceContext } from "./context";
+import { deleteOrganizationFiles } from "./files";
 import { requireOrgAccess } from "./tenancy";
 
 export type OrganizationRow = typeof organizations.$inferSelect;
@@ -193,7 +194,7 @@ export async function cancelDeletion(ctx: ActorContext, organizationId: string) 
     .where(eq(organizations.id, organizationId));
 }
 
-/** Scheduled: organizations whose deletion was requested 30+ days ago are deleted and lose their members. */
+/** Scheduled: organizations whose deletion was requested 30+ days ago lose their files and members, then are deleted. */
 export async function purgeOrganizationsDueForDeletion(
   ctx: ServiceContext,
   now = new Date(),
@@ -210,6 +211,7 @@ export async function purgeOrganizationsDueForDeletion(
       ),
     );
   for (const { id } of due) {
+    await deleteOrganizationFiles(ctx, id);
     await batchWrite(ctx.db, [
       ctx.db
         .update(organizations)
@@ -222,9 +224,10 @@ export async function purgeOrganizationsDueForDeletion(
   return due.length;
 }
 
+// Names sort the way people read them: case-insensitively.
 export const USER_ORG_SORTS = {
-  name: organizations.name,
-  commercialName: organizations.commercialName,
+  name: sql`lower(${organizations.name})`,
+  commercialName: sql`lower(${organizations.commercialName})`,
   taxIdentifier: organizations.taxIdentifier,
   isEntity: organizations.isEntity,
 } as const;

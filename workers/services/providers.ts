@@ -24,10 +24,17 @@ export const DEFAULT_CREDIT_DAYS = 30;
 
 const linkNotFound = () => notFound("Provider organization");
 const linkOf = (organizationId: string, providerId: string) =>
-  and(eq(providerOrganizations.organizationId, organizationId), eq(providerOrganizations.providerId, providerId))!;
+  and(
+    eq(providerOrganizations.organizationId, organizationId),
+    eq(providerOrganizations.providerId, providerId),
+  )!;
 
 async function findLink(ctx: ActorContext, organizationId: string, providerId: string) {
-  const [link] = await ctx.db.select().from(providerOrganizations).where(linkOf(organizationId, providerId)).limit(1);
+  const [link] = await ctx.db
+    .select()
+    .from(providerOrganizations)
+    .where(linkOf(organizationId, providerId))
+    .limit(1);
   return link;
 }
 
@@ -202,7 +209,8 @@ export async function updateProviderOrganizations(
         .from(files)
         .where(and(eq(files.id, fileId), eq(files.organizationId, owner)))
         .limit(1);
-      if (!file) throw badRequest("file_not_found", "bankAccountInstructionsFileId names no file of the provider");
+      if (!file)
+        throw badRequest("file_not_found", "bankAccountInstructionsFileId names no file of the provider");
     }
   }
 
@@ -219,8 +227,9 @@ export async function updateProviderOrganizations(
   );
 }
 
+// Names sort the way people read them: case-insensitively (as GET /v1/user-organizations does).
 export const CLIENT_SORTS = {
-  name: organizations.name,
+  name: sql`lower(${organizations.name})`,
   taxIdentifier: organizations.taxIdentifier,
   status: organizations.status,
 } as const;
@@ -240,7 +249,10 @@ export async function listProviderClients(
   },
 ) {
   await requireOrgAccess(ctx, providerId, "providers.read");
-  const conditions: SQL[] = [eq(providerOrganizations.providerId, providerId), isNull(organizations.deletedAt)];
+  const conditions: SQL[] = [
+    eq(providerOrganizations.providerId, providerId),
+    isNull(organizations.deletedAt),
+  ];
   if (filters.name) conditions.push(containsInsensitive(organizations.name, filters.name));
   if (filters.statuses?.length) conditions.push(inArray(organizations.status, filters.statuses));
   if (filters.bankAccountId) conditions.push(eq(providerOrganizations.bankAccountId, filters.bankAccountId));

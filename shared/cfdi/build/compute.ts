@@ -42,7 +42,7 @@ import type { ItemInput, PaymentDocumentInput, PaymentInput, TaxInput, ValidInvo
 import { mexicoCityDateTime } from "./time";
 import { pagos20Node } from "./xml";
 
-export const TAX_CODE = { ISR: "001", IVA: "002", IEPS: "003" } as const;
+const TAX_CODE = { ISR: "001", IVA: "002", IEPS: "003" } as const;
 
 /** SAT's fixed concept for a payment receipt (Anexo 20, "Complemento para recepción de pagos"). */
 const PAGO_CONCEPTO: Concepto = {
@@ -62,16 +62,37 @@ const MAX_PLACES = 6;
 const ZERO = new Dec(0);
 const ONE = new Dec(1);
 
-/** `value` with at least `min` decimals, more when it needs them (up to 6, rounding beyond). */
-function flexible(value: Decimal, min: number): string {
+/** `value` rounded to 6 decimals, written with at least `min` of them (more when it needs them). */
+function flexibleAmount(value: Decimal, min: number): { value: Decimal; text: string } {
   const rounded = value.toDecimalPlaces(MAX_PLACES, Dec.ROUND_HALF_UP);
-  return rounded.toFixed(Math.min(MAX_PLACES, Math.max(min, rounded.decimalPlaces())));
+  return {
+    value: rounded,
+    text: rounded.toFixed(Math.min(MAX_PLACES, Math.max(min, rounded.decimalPlaces()))),
+  };
 }
 
-/** A decimal literal from the input, padded to at least `min` decimals. */
-const padded = (literal: string, min: number) => dec(literal).toFixed(Math.max(min, decimalPlaces(literal)));
+const flexible = (value: Decimal, min: number) => flexibleAmount(value, min).text;
 
-const rateText = (rate: string) => dec(rate).toFixed(MAX_PLACES);
+/** A validated decimal literal from the input without leading zeros, padded to at least `min` decimals. */
+function padded(literal: string, min: number): string {
+  const trimmed = literal.replace(/^0+(?=\d)/, "");
+  const places = decimalPlaces(trimmed);
+  if (places >= min) return trimmed;
+  return (places === 0 ? `${trimmed}.` : trimmed) + "0".repeat(min - places);
+}
+
+/** Parsed rates by input text: an invoice repeats the same few, and parsing is most of the cost. */
+const rates = new Map<string, { value: Decimal; text: string }>();
+function rate(literal: string): { value: Decimal; text: string } {
+  let parsed = rates.get(literal);
+  if (!parsed) {
+    const value = dec(literal);
+    parsed = { value, text: value.toFixed(MAX_PLACES) };
+    if (rates.size >= 256) rates.clear();
+    rates.set(literal, parsed);
+  }
+  return parsed;
+}
 
 function inputError(path: (string | number)[], message: string): never {
   throw badRequest("invalid_invoice_input", message, [{ path: path.join("."), message }]);
@@ -91,14 +112,13 @@ interface TaxLine {
 }
 
 function taxLine(tax: TaxInput, base: Decimal, baseText: string, places: number): TaxLine {
-  const rate = tax.rate === undefined ? undefined : rateText(tax.rate);
-  const importe =
-    rate === undefined ? undefined : base.times(rate).toDecimalPlaces(places, Dec.ROUND_HALF_UP);
+  const tasa = tax.rate === undefined ? undefined : rate(tax.rate);
+  const importe = tasa?.value.times(base).toDecimalPlaces(places, Dec.ROUND_HALF_UP);
   return {
     withholding: tax.withholding,
     impuesto: TAX_CODE[tax.tax],
     factor: tax.factor,
-    rate,
+    rate: tasa?.text,
     base,
     baseText,
     importe,
@@ -111,15 +131,17 @@ class TaxGroups {
   readonly traslados = new Map<string, { line: TaxLine; base: Decimal; importe: Decimal }>();
   readonly retenciones = new Map<string, Decimal>();
 
-  add(line: TaxLine, divisor: Decimal = ONE): void {
-    const importe = (line.importe ?? ZERO).div(divisor);
+  /** `divisor` converts the line's amounts into the group's currency (Pagos' EquivalenciaDR). */
+  add(line: TaxLine, divisor?: Decimal): void {
+    const convert = (amount: Decimal) => (divisor === undefined ? amount : amount.div(divisor));
+    const importe = convert(line.importe ?? ZERO);
     if (line.withholding) {
       this.retenciones.set(line.impuesto, (this.retenciones.get(line.impuesto) ?? ZERO).plus(importe));
       return;
     }
     const key = `${line.impuesto}|${line.factor}|${line.rate ?? ""}`;
     const group = this.traslados.get(key);
-    const base = line.base.div(divisor);
+    const base = convert(line.base);
     if (group) {
       group.base = group.base.plus(base);
       group.importe = group.importe.plus(importe);
@@ -141,8 +163,10 @@ function computeConcept(item: ItemInput, index: number, places: number): Concept
   const importeValue = dec(item.quantity).times(item.unitPrice);
   // SAT: Descuento may not carry more decimals than Importe, so Importe makes room for the discount's.
   const discountPlaces = item.discount === undefined ? 0 : decimalPlaces(item.discount);
-  const importeText = flexible(importeValue, Math.max(places, decimalPlaces(item.unitPrice), discountPlaces));
-  const importe = dec(importeText);
+  const { value: importe, text: importeText } = flexibleAmount(
+    importeValue,
+    Math.max(places, decimalPlaces(item.unitPrice), discountPlaces),
+  );
   const importePlaces = decimalPlaces(importeText);
   const descuento = item.discount === undefined ? undefined : dec(item.discount);
   if (descuento?.gt(importe)) {
@@ -151,7 +175,8 @@ function computeConcept(item: ItemInput, index: number, places: number): Concept
       `items.${index}.discount (${item.discount}) exceeds the line amount ${importeText}`,
     );
   }
-  const defaultBase = importe.minus(descuento ?? ZERO);
+  const defaultBase = descuento ? importe.minus(descuento) : importe;
+  let defaultBaseText: string | undefined;
   const lines = item.taxes.map((tax, j) => {
     if (tax.base !== undefined) return taxLine(tax, dec(tax.base), padded(tax.base, places), places);
     if (tax.factor === "Cuota") {
@@ -164,7 +189,8 @@ function computeConcept(item: ItemInput, index: number, places: number): Concept
         `items.${index} has no tax base left (Importe ${importeText} minus its discount): SAT requires a Base above zero; drop its taxes and use objetoImp 01, 03 or 04`,
       );
     }
-    return taxLine(tax, defaultBase, flexible(defaultBase, places), places);
+    defaultBaseText ??= flexible(defaultBase, places);
+    return taxLine(tax, defaultBase, defaultBaseText, places);
   });
   const traslados: TrasladoConcepto[] = [];
   const retenciones: RetencionConcepto[] = [];
@@ -190,7 +216,7 @@ function computeConcept(item: ItemInput, index: number, places: number): Concept
   const concepto: Concepto = {
     ClaveProdServ: item.productKey,
     NoIdentificacion: item.sku,
-    Cantidad: item.quantity,
+    Cantidad: padded(item.quantity, 0),
     ClaveUnidad: item.unitKey,
     Unidad: item.unit,
     Descripcion: item.description,
@@ -302,7 +328,7 @@ function computeDocument(
     }
   }
   const paid = dec(doc.amountPaid);
-  const equivalenciaText = doc.currency === payment.currency ? "1" : doc.equivalence!;
+  const equivalenciaText = doc.currency === payment.currency ? "1" : padded(doc.equivalence!, 0);
   const equivalencia = dec(equivalenciaText);
 
   let lines: TaxLine[];
@@ -409,13 +435,13 @@ function computePayment(
 ): { pago: Pago20; montoMxn: Decimal } {
   const path = ["payments", index];
   const places = currencyDecimals(payment.currency);
-  const tipoCambioText = payment.currency === "MXN" ? "1" : payment.exchangeRate!;
+  const tipoCambioText = payment.currency === "MXN" ? "1" : padded(payment.exchangeRate!, 0);
   const tipoCambio = dec(tipoCambioText);
   const groups = new TaxGroups();
   let paid = ZERO;
   const doctos = payment.relatedDocuments.map((doc, j) => {
     const r = computeDocument(doc, payment, [...path, "relatedDocuments", j]);
-    for (const line of r.lines) groups.add(line, r.equivalencia);
+    for (const line of r.lines) groups.add(line, r.equivalencia.equals(ONE) ? undefined : r.equivalencia);
     paid = paid.plus(r.paidInPaymentCurrency);
     return r.docto;
   });
@@ -526,7 +552,8 @@ export function computeCfdi(input: ValidInvoiceInput, now: Date = new Date()): C
     SubTotal: amounts.SubTotal,
     Descuento: amounts.Descuento,
     Moneda: moneda,
-    TipoCambio: moneda === "MXN" ? (input.exchangeRate === undefined ? undefined : "1") : input.exchangeRate,
+    TipoCambio:
+      input.exchangeRate === undefined ? undefined : moneda === "MXN" ? "1" : padded(input.exchangeRate, 0),
     Total: amounts.Total,
     TipoDeComprobante: input.type,
     Exportacion: input.exportation,

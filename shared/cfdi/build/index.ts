@@ -59,8 +59,8 @@ export interface BuildOptions {
 
 /**
  * Builds and seals a CFDI 4.0 from an invoice input: validate → compute → seal. Errors:
- * `invalid_invoice_input` (400, details per field), `currency_unknown` (400), and from sealing
- * `csd_rfc_mismatch`, `csd_expired`, `csd_not_yet_valid` (422).
+ * `invalid_invoice_input` (400, details per field) and, from sealing, `csd_rfc_mismatch`,
+ * `csd_expired`, `csd_not_yet_valid` (422).
  */
 export async function buildCfdi(input: unknown, options: BuildOptions): Promise<SealedCfdi> {
   const valid = parseInvoiceInput(input);

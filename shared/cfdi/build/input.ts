@@ -141,10 +141,8 @@ const pedimento = code(
   'a pedimento number written "NN  NN  NNNN  NNNNNNN" (two spaces between groups)',
 );
 
-export const TAX_NAMES = ["IVA", "ISR", "IEPS"] as const;
-export type TaxName = (typeof TAX_NAMES)[number];
-export const TAX_FACTORS = ["Tasa", "Cuota", "Exento"] as const;
-export type TaxFactor = (typeof TAX_FACTORS)[number];
+const TAX_NAMES = ["IVA", "ISR", "IEPS"] as const;
+const TAX_FACTORS = ["Tasa", "Cuota", "Exento"] as const;
 
 const tax = z
   .strictObject({
@@ -184,7 +182,7 @@ export type TaxInput = z.output<typeof tax>;
 
 const OBJETO_IMP = /^0[1-8]$/;
 /** ObjetoImp values that forbid tax lines (01 no objeto, 03 no obligado al desglose, 04 no causa). */
-export const OBJETO_IMP_WITHOUT_TAXES = new Set(["01", "03", "04"]);
+const OBJETO_IMP_WITHOUT_TAXES = new Set(["01", "03", "04"]);
 
 const item = z
   .strictObject({
@@ -302,7 +300,7 @@ const payment = z.strictObject({
 });
 export type PaymentInput = z.output<typeof payment>;
 
-export const INVOICE_TYPES = ["I", "E", "P", "T"] as const;
+const INVOICE_TYPES = ["I", "E", "P", "T"] as const;
 
 export const invoiceInputSchema = z
   .strictObject({
@@ -319,7 +317,7 @@ export const invoiceInputSchema = z
         /** FacAtrAdquirente: the acquirer's folio when billing on behalf of a coordinated member. */
         acquirerFolio: code("issuer.acquirerFolio", /^\d{10}$/, "ten digits").optional(),
       },
-      { error: "issuer is required" },
+      { error: requiredOr("issuer", "an object") },
     ),
     receptor: z.strictObject(
       {
@@ -339,7 +337,7 @@ export const invoiceInputSchema = z
         /** NumRegIdTrib: the foreign receptor's tax id. */
         foreignTaxId: text("receptor.foreignTaxId", 40).optional(),
       },
-      { error: "receptor is required" },
+      { error: requiredOr("receptor", "an object") },
     ),
     expeditionPostalCode: postalCode("expeditionPostalCode"),
     paymentForm: twoDigits("paymentForm").optional(),
@@ -391,6 +389,9 @@ export const invoiceInputSchema = z
     }
 
     if (type === "P") {
+      if (inv.receptor.cfdiUse !== undefined && inv.receptor.cfdiUse !== "CP01") {
+        issue(["receptor", "cfdiUse"], "receptor.cfdiUse must be CP01 (or absent) for a payment");
+      }
       if (inv.items.length > 0)
         issue(["items"], "a payment (type P) has no items: its concept is fixed by SAT");
       if (inv.payments.length === 0) issue(["payments"], "a payment (type P) needs at least one payment");

@@ -1,8 +1,8 @@
 /**
  * Mexico City wall-clock time, the clock of SAT's Fecha (which carries no offset). The offset comes
  * from the runtime's time-zone data (Mexico City kept daylight saving time until October 2022), and
- * is cached per UTC hour: zone transitions fall on hour boundaries, and asking Intl costs far more
- * than the rest of building an invoice.
+ * is cached per UTC hour: zone transitions fall on hour boundaries, and asking Intl costs more than
+ * the rest of building an invoice.
  */
 const HOUR = 3_600_000;
 
@@ -17,20 +17,22 @@ const mexicoCityFormat = new Intl.DateTimeFormat("en-CA", {
   hourCycle: "h23",
 });
 
-let cachedHour = Number.NaN;
-let cachedOffset = 0;
+/** UTC hour → offset; small, since a process only ever asks about a few hours around now. */
+const offsets = new Map<number, number>();
+const MAX_CACHED_HOURS = 256;
 
 /** Milliseconds to add to a UTC instant to get Mexico City's wall-clock time at that instant. */
 function offsetAt(utc: number): number {
   const hour = Math.floor(utc / HOUR);
-  if (hour !== cachedHour) {
+  let offset = offsets.get(hour);
+  if (offset === undefined) {
     const p: Record<string, string> = {};
     for (const part of mexicoCityFormat.formatToParts(new Date(hour * HOUR))) p[part.type] = part.value;
-    const wallClock = Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!);
-    cachedOffset = wallClock - hour * HOUR;
-    cachedHour = hour;
+    offset = Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!) - hour * HOUR;
+    if (offsets.size >= MAX_CACHED_HOURS) offsets.clear();
+    offsets.set(hour, offset);
   }
-  return cachedOffset;
+  return offset;
 }
 
 /** An instant as Mexico City's wall-clock time in SAT's Fecha form (YYYY-MM-DDTHH:mm:ss). */

@@ -4,6 +4,7 @@
  * elements: a CFDI has no text content, and emitting none means no reader can disagree about it.
  * Raw nodes (other complements, ComplementoConcepto, Addenda) are written as the model holds them.
  */
+import { unprocessable } from "../../errors";
 import type {
   Cfdi,
   Concepto,
@@ -43,25 +44,37 @@ export const escapeXml = (value: string): string =>
 
 type Attributes = ReadonlyArray<readonly [string, string | undefined]>;
 
-/** Accumulates the document in parts; joined once at the end. */
+/**
+ * Appends the document to one string (V8 concatenates in place). A start tag stays open until the
+ * element gets content, so an element without any is self-closed without looking back.
+ */
 class Writer {
-  readonly parts: string[] = [];
+  out = "";
+  private tagOpen = false;
 
-  open(name: string, attributes: Attributes): void {
-    this.parts.push("<", name);
-    for (const [key, value] of attributes) {
-      if (value !== undefined) this.parts.push(" ", key, '="', escapeXml(value), '"');
+  /** Text or markup inside the current element. */
+  write(content: string): void {
+    if (this.tagOpen) {
+      this.out += ">";
+      this.tagOpen = false;
     }
+    this.out += content;
   }
 
   /** An element whose children `body` writes; self-closed when it writes none. */
   element(name: string, attributes: Attributes, body?: () => void): void {
-    this.open(name, attributes);
-    const before = this.parts.length;
-    this.parts.push(">");
+    this.write(`<${name}`);
+    for (const [key, value] of attributes) {
+      if (value !== undefined) this.out += ` ${key}="${escapeXml(value)}"`;
+    }
+    this.tagOpen = true;
     body?.();
-    if (this.parts.length === before + 1) this.parts[before] = "/>";
-    else this.parts.push("</", name, ">");
+    if (this.tagOpen) {
+      this.out += "/>";
+      this.tagOpen = false;
+    } else {
+      this.out += `</${name}>`;
+    }
   }
 }
 
@@ -208,13 +221,19 @@ function writeNode(w: Writer, node: XmlNode, namespaces: Namespaces, defaultName
   if (unprefixedInNewNamespace) attributes.unshift(["xmlns", node.namespace]);
   const childDefault = node.prefix === "" ? node.namespace : defaultNamespace;
   w.element(name, attributes, () => {
-    if (node.text !== "") w.parts.push(escapeXml(node.text));
+    if (node.text !== "") w.write(escapeXml(node.text));
     for (const child of node.children) writeNode(w, child, namespaces, childDefault);
   });
 }
 
 /** The XML of a CFDI 4.0 model: `<?xml…?>`, a newline, then the document on one line. */
 export function cfdiXml(cfdi: Cfdi): string {
+  if (cfdi.Version !== "4.0") {
+    throw unprocessable(
+      "cfdi_unsupported_version",
+      `Only CFDI 4.0 documents can be written, not ${cfdi.Version}`,
+    );
+  }
   const namespaces: Namespaces = new Map([
     ["cfdi", CFDI_NAMESPACE["4.0"]],
     ["xsi", XSI_NAMESPACE],
@@ -231,7 +250,7 @@ export function cfdiXml(cfdi: Cfdi): string {
   }
 
   const w = new Writer();
-  w.parts.push('<?xml version="1.0" encoding="UTF-8"?>\n');
+  w.write('<?xml version="1.0" encoding="UTF-8"?>\n');
   w.element(
     "cfdi:Comprobante",
     [
@@ -304,7 +323,7 @@ export function cfdiXml(cfdi: Cfdi): string {
       }
     },
   );
-  return w.parts.join("");
+  return w.out;
 }
 
 /** A raw-node builder that drops absent attributes, keeping the order given. */

@@ -291,19 +291,26 @@ function compile(spec: ComplementSpec): CompiledSpec {
   return { namespace: spec.namespace, root: template(spec.root) };
 }
 
-const key = (namespace: string, name: string) => `${namespace} ${name}`;
+/** Compiled specs by namespace URI, then root element name. */
+type Registry = ReadonlyMap<string, ReadonlyMap<string, CompiledSpec>>;
 
 /**
  * The complement stylesheets each CFDI version's cadenaoriginal XSLT includes, among those
  * transcribed here (4.0 does not include Pagos 1.0, 3.3 does not include Pagos 2.0).
  */
-const BY_VERSION: Record<CfdiVersion, ReadonlyMap<string, CompiledSpec>> = {
+const BY_VERSION: Record<CfdiVersion, Registry> = {
   "4.0": registry([PAGOS20, IMPLOCAL, NOMINA12]),
   "3.3": registry([PAGOS10, IMPLOCAL, NOMINA12]),
 };
 
-function registry(specs: ComplementSpec[]): ReadonlyMap<string, CompiledSpec> {
-  return new Map(specs.map((s) => [key(s.namespace, s.root), compile(s)]));
+function registry(specs: ComplementSpec[]): Registry {
+  const byNamespace = new Map<string, Map<string, CompiledSpec>>();
+  for (const spec of specs) {
+    const byRoot = byNamespace.get(spec.namespace) ?? new Map<string, CompiledSpec>();
+    byRoot.set(spec.root, compile(spec));
+    byNamespace.set(spec.namespace, byRoot);
+  }
+  return byNamespace;
 }
 
 /**
@@ -315,7 +322,7 @@ export function complementCadena(version: CfdiVersion, node: XmlNode): string {
   if (node.namespace === COMPLEMENT_NAMESPACE.TimbreFiscalDigital && node.name === "TimbreFiscalDigital") {
     return tfdInDocument(node);
   }
-  const spec = BY_VERSION[version].get(key(node.namespace, node.name));
+  const spec = BY_VERSION[version].get(node.namespace)?.get(node.name);
   if (!spec) throw unsupported(version, node);
   return run(spec.root, node, spec.namespace);
 }
@@ -341,7 +348,14 @@ function run(template: Template, node: XmlNode, ns: string): string {
   const attributes = node.attributes;
   for (const op of template.ops) {
     if (op.kind === CHILDREN) {
-      out += forEach(op.path, 0, node, ns, op.template);
+      if (op.path.length === 1) {
+        const name = op.path[0];
+        for (const child of node.children) {
+          if (child.name === name && child.namespace === ns) out += run(op.template, child, ns);
+        }
+      } else {
+        out += forEach(op.path, 0, node, ns, op.template);
+      }
     } else {
       const value = attributes[op.name];
       if (value !== undefined) out += `|${normalizeSpace(value)}`;

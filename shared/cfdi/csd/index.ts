@@ -40,6 +40,18 @@ const utf8 = new TextEncoder();
 const sameBytes = (a: Uint8Array, b: Uint8Array) =>
   a.length === b.length && a.every((byte, i) => byte === b[i]);
 
+/** One signature round trip; a key whose parts are inconsistent may also make signing itself fail. */
+async function signsForCertificate(privateKey: CryptoKey, certificate: CertificateInfo): Promise<boolean> {
+  const probe = utf8.encode(`timbre pairing probe ${certificate.serialNumber}`);
+  try {
+    const signature = await crypto.subtle.sign("RSASSA-PKCS1-v1_5", privateKey, probe);
+    const publicKey = await importPublicKey(certificate);
+    return await crypto.subtle.verify("RSASSA-PKCS1-v1_5", publicKey, signature, probe);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Opens a CSD and checks it can seal at `now` (default: the current time). Errors, each an AppError:
  * `csd_invalid_certificate`, `csd_invalid_key`, `csd_wrong_password` (400); `csd_is_fiel`,
@@ -62,10 +74,7 @@ export async function loadCsd(input: CsdInput, options: { now?: Date } = {}): Pr
   }
   // Same modulus but a damaged private exponent or CRT part would seal with signatures nobody can
   // verify; one signature round trip proves the pair before it is used.
-  const probe = utf8.encode(`timbre pairing probe ${certificate.serialNumber}`);
-  const signature = await crypto.subtle.sign("RSASSA-PKCS1-v1_5", privateKey, probe);
-  const publicKey = await importPublicKey(certificate);
-  if (!(await crypto.subtle.verify("RSASSA-PKCS1-v1_5", publicKey, signature, probe))) {
+  if (!(await signsForCertificate(privateKey, certificate))) {
     throw badRequest(
       "csd_invalid_key",
       "The private key is damaged: its signatures do not verify with the certificate",

@@ -5,7 +5,7 @@
  */
 import type Decimal from "decimal.js";
 import { findReglaTasaCuota, impuestos } from "../../catalogs";
-import { Dec, dec, isDecimalLiteral, roundSat } from "../amounts";
+import { Dec, isDecimalLiteral, roundSat } from "../amounts";
 import { complemento } from "../model";
 import { type Context, trasladoKey } from "./context";
 
@@ -117,7 +117,9 @@ function checkTraslados(ctx: Context, groups: Map<string, Group>, places: number
         `${path}/@Base`,
       );
     }
-    if (importe && !importe.equals(roundSat(group.importe, places))) {
+    if (t.TipoFactor !== "Exento" && t.Importe === undefined) {
+      ctx.error("CFDI40221", `A Traslado with TipoFactor ${t.TipoFactor} requires Importe`, path);
+    } else if (importe && !importe.equals(roundSat(group.importe, places))) {
       ctx.error(
         "CFDI40221",
         `Importe ${t.Importe} is not the rounded sum of the concepts' importes for ${group.label} (${group.importe.toFixed()})`,

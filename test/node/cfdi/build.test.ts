@@ -13,7 +13,7 @@ import { cfdiXml } from "../../../shared/cfdi/build/xml";
 import { type Csd, importPublicKey, loadCsd } from "../../../shared/cfdi/csd/index";
 import { type Cfdi, complemento } from "../../../shared/cfdi/model";
 import { parseCfdi } from "../../../shared/cfdi/parse";
-import { readFixture, readFixtureText } from "../helpers/fixtures";
+import { listCfdiFixtures, readFixture, readFixtureText } from "../helpers/fixtures";
 
 const NOW = new Date("2026-11-20T16:00:00Z");
 const ISSUER = { rfc: "EKU9003173C9", name: "ESCUELA KEMPER URGATE", taxRegime: "601" };
@@ -260,7 +260,7 @@ describe("computeCfdi: concept and document amounts", () => {
           postalCode: "42501",
           cfdiUse: "S01",
         },
-        globalInformation: { periodicity: "01", months: "11", year: 2026 as unknown as string },
+        globalInformation: { periodicity: "01", months: "11", year: 2026 },
       }),
     );
     expect(cfdi.InformacionGlobal).toEqual({ Periodicidad: "01", Meses: "11", Año: "2026" });
@@ -610,9 +610,9 @@ describe("parseInvoiceInput", () => {
         issuer: {
           rfc: " eku9003173c9 ",
           name: "  ESCUELA \n KEMPER\tURGATE ",
-          taxRegime: 601 as unknown as string,
+          taxRegime: 601,
         },
-        items: [item({ quantity: 2 as unknown as string, unitPrice: 10.5 as unknown as string })],
+        items: [item({ quantity: 2, unitPrice: 10.5 })],
       }),
     );
     expect(valid.issuer).toEqual({ rfc: "EKU9003173C9", name: "ESCUELA KEMPER URGATE", taxRegime: "601" });
@@ -685,6 +685,69 @@ describe("cfdiXml", () => {
       "http://www.sat.gob.mx/Pagos20 http://www.sat.gob.mx/sitio_internet/cfd/Pagos/Pagos20.xsd",
     );
     expect(pago).toMatch(/<cfdi:Complemento><pago20:Pagos Version="2.0"><pago20:Totales /);
+  });
+});
+
+describe("cfdiXml on parsed documents", () => {
+  it("rewrites every CFDI 4.0 fixture into XML that parses back to the same model", () => {
+    const fixtures = listCfdiFixtures("40");
+    expect(fixtures.length).toBeGreaterThan(10);
+    for (const rel of fixtures) {
+      const parsed = parseCfdi(readFixture("cfdi", rel));
+      expect(parseCfdi(cfdiXml(parsed)), rel).toEqual(parsed);
+    }
+  });
+
+  it("writes raw nodes: ComplementoConcepto, an Addenda in its own default namespace, escaped text", () => {
+    const parsed = parseCfdi(
+      readFixture("cfdi/40/generated/generated-egreso-nota-credito-relacion01-signed.xml"),
+    );
+    parsed.Conceptos[0]!.ComplementoConcepto = [
+      {
+        name: "instEducativas",
+        prefix: "iedu",
+        namespace: "http://www.sat.gob.mx/iedu",
+        attributes: {
+          version: "1.0",
+          nombreAlumno: "Ana & Luis",
+          CURP: "AAAA000101HDFLRN09",
+          nivelEducativo: "Primaria",
+          autRVOE: "1",
+        },
+        children: [],
+        text: "",
+      },
+    ];
+    parsed.Addenda = [
+      {
+        name: "Pedido",
+        prefix: "",
+        namespace: "urn:example:pedidos",
+        attributes: { numero: "<42>" },
+        children: [
+          {
+            name: "Nota",
+            prefix: "",
+            namespace: "urn:example:pedidos",
+            attributes: {},
+            children: [],
+            text: "a & b < c",
+          },
+        ],
+        text: "",
+      },
+    ];
+    const xml = cfdiXml(parsed);
+    expect(xml).toContain('xmlns:iedu="http://www.sat.gob.mx/iedu"');
+    expect(xml).toContain(
+      '<cfdi:Addenda><Pedido xmlns="urn:example:pedidos" numero="&lt;42&gt;"><Nota>a &amp; b &lt; c</Nota>',
+    );
+    expect(parseCfdi(xml)).toEqual(parsed);
+  });
+
+  it("refuses to write a CFDI 3.3 model as 4.0", () => {
+    const cfdi33 = parseCfdi(readFixture("cfdi/33/test-ingreso-USD-descuentos-signed.xml"));
+    expect(() => cfdiXml(cfdi33)).toThrow(expect.objectContaining({ code: "cfdi_unsupported_version" }));
   });
 });
 

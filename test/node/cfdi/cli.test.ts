@@ -10,7 +10,7 @@ const TIMBRE = resolve(fileURLToPath(new URL("../../../scripts/timbre.mjs", impo
 const CSD_DIR = fixturePath("csd/EKU9003173C9");
 const PASSWORD = readFixtureText("csd/EKU9003173C9/password.txt").trim();
 // The test CSD expires in 2027: builds run at a fixed time inside its validity.
-const IN_EKU_VALIDITY = ["--now", "2025-06-01T18:00:00Z"];
+const IN_EKU_VALIDITY = ["--now", "2026-12-01T18:00:00Z"];
 
 function timbre(args: string[], stdin?: Uint8Array | string) {
   const result = spawnSync(process.execPath, [TIMBRE, ...args], {

@@ -340,6 +340,14 @@ describe("damaged input never escapes as anything but its AppError", () => {
     );
   });
 
+  it("a key whose decrypted parts are inconsistent, which makes signing itself fail", async () => {
+    // Found by the property below: this flip garbles a block of the private exponent's CRT parts.
+    const damaged = mutate(ekuKey, [[756, 1]]);
+    expect(
+      await errorCode(loadCsd({ cer: ekuCer, key: damaged, password: PASSWORD }, { now: IN_EKU_VALIDITY })),
+    ).toBe("csd_invalid_key");
+  });
+
   it("keys with flipped bytes open or are refused with a csd_ code", async () => {
     await fc.assert(
       fc.asyncProperty(mutations(ekuKey), async (changes) => {

@@ -1,14 +1,16 @@
 // Every CFDI built here against an independent oracle: SAT's own XSLT (run by xsltproc) must produce
 // our cadena byte for byte from the XML we emit, and openssl must accept our Sello over that cadena
-// with the public key of the CSD's certificate.
+// with the public key of the CSD's certificate. Also: the XML writer keeps SAT's cadena of every
+// 4.0 fixture it rewrites.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCfdi, type InvoiceInput, type SealedCfdi } from "../../../shared/cfdi/build/index";
+import { buildCfdi, cfdiXml, type InvoiceInput, type SealedCfdi } from "../../../shared/cfdi/build/index";
 import { type Csd, loadCsd } from "../../../shared/cfdi/csd/index";
-import { fixturePath, readFixture } from "../helpers/fixtures";
+import { parseCfdi } from "../../../shared/cfdi/parse";
+import { fixturePath, goldenName, listCfdiFixtures, readFixture, readFixtureText } from "../helpers/fixtures";
 
 const XSLT = fixturePath(
   "xslt/www.sat.gob.mx/sitio_internet/cfd/4/cadenaoriginal_4_0/cadenaoriginal_4_0.xslt",
@@ -258,6 +260,18 @@ describe.skipIf(missingTools.length > 0)("SAT XSLT + openssl oracle", () => {
       expect(cadena).toBe(built.cadena);
       expect(verified).toBe(true);
     });
+  });
+
+  it("cfdiXml rewrites every CFDI 4.0 fixture into XML whose SAT cadena is the golden one", () => {
+    for (const rel of listCfdiFixtures("40")) {
+      const xmlFile = join(dir, "rewritten.xml");
+      writeFileSync(xmlFile, cfdiXml(parseCfdi(readFixture("cfdi", rel))));
+      const cadena = execFileSync("xsltproc", [XSLT, xmlFile], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      expect(cadena, rel).toBe(readFixtureText("cfdi/golden", goldenName(rel)));
+    }
   });
 
   it("fails a document altered after sealing (the oracle can say no)", async () => {

@@ -572,6 +572,7 @@ describe("document Impuestos", () => {
     ).toEqual(["CFDI40221"]);
     expect(codes(ING, (c) => (first(imp(c).Traslados).Base = "1250.31"))).toEqual(["CFDI40215"]);
     expect(codes(ING, (c) => (first(imp(c).Traslados).Importe = "200.050"))).toEqual(["CFDI40220"]);
+    expect(codes(ING, (c) => delete first(imp(c).Traslados).Importe)).toContain("CFDI40221");
   });
 
   it("one group per Impuesto/TipoFactor/TasaOCuota, none missing (CFDI40218, CFDI40211)", () => {

@@ -1,8 +1,8 @@
 /**
  * The libSQL side of the query layer, for Node suites: an embedded libSQL database in a temporary file
- * (`:memory:` loses its data when libSQL opens a second connection for a transaction), migrated with
- * drizzle's libSQL migrator from the same `db/migrations` the Worker uses, and a hand-built
- * ServiceContext whose JOBS producer records what the services enqueue.
+ * (a real database file, as an embedded replica would be), migrated with drizzle's libSQL migrator from
+ * the same `db/migrations` the Worker uses, and a hand-built ServiceContext whose JOBS producer records
+ * what the services enqueue.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

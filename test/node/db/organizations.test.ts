@@ -100,9 +100,9 @@ describe("createOrganization and requireOrgAccess on libSQL", () => {
     const base = { sort: "name" as const, order: "asc" as const, page: 1, limit: 30 };
     const all = await listUserOrganizations(actor, base);
     expect(all.map((r) => r.organization.name)).toEqual([
+      "Alfa Comercial",
       "Beta Servicios",
       "Gamma Industrial",
-      "alfa comercial",
     ]);
     const alfa = await listUserOrganizations(actor, { ...base, name: "aLFA co" });
     expect(alfa.map((r) => r.organization.name)).toEqual(["Alfa Comercial"]);
