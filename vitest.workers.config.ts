@@ -10,6 +10,10 @@ export default defineConfig(async () => {
         main: "./workers/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // Tests send jobs to a queue nobody consumes: a consumer still running when a test file
+          // ends outlives its isolated storage and stalls the next file. Consumer tests drive
+          // batches by hand (createMessageBatch), which is also deterministic.
+          queueProducers: { JOBS: { queueName: "timbre-jobs-tests" } },
           bindings: {
             TEST_MIGRATIONS: migrations,
             ENVIRONMENT: "test",

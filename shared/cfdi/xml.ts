@@ -138,9 +138,11 @@ const TEXT_REFERENCES = 4; // the element's own text holds '&'
 /**
  * What the pre-scan learned about every element, in document order (the order fast-xml-parser
  * emits them): where its tag starts, its ATTRIBUTE_REFERENCES… flags, and where its attributes are.
- * Attribute k of the whole document occupies spans[4k..4k+3] = name start, name end, value start,
- * value end; element e owns attributes firstAttribute[e] up to firstAttribute[e + 1].
+ * Attribute k of the whole document occupies spans[5k..5k+4] = name start, name end, value start,
+ * value end, name hash; element e owns attributes firstAttribute[e] up to firstAttribute[e + 1].
  */
+const SPAN = 5;
+
 interface Tags {
   offsets: number[];
   flags: number[];
@@ -263,7 +265,7 @@ function scanXml(s: string): Tags {
       });
     }
     let flags = 0;
-    tags.firstAttribute.push(spans.length >> 2);
+    tags.firstAttribute.push(spans.length / SPAN);
     let j = lt + 1 + name.length;
     // The first '<' after this one: if it falls inside an attribute value, the value holds a '<'.
     const nextLt = s.indexOf("<", j);
@@ -341,7 +343,7 @@ function scanXml(s: string): Tags {
       if (nextCr <= j) nextCr = nextIndex(s, "\r", j);
       if (nextAmp < close || nextTab < close || nextLf < close || nextCr < close)
         flags |= ATTRIBUTE_REFERENCES;
-      spans.push(attrStart, attrStart + attrLength, j + 1, close);
+      spans.push(attrStart, attrStart + attrLength, j + 1, close, hash);
       j = close + 1;
     }
     tags.flags.push(flags);
@@ -457,6 +459,23 @@ const isNamespaceDeclaration = (key: string) =>
   key.charCodeAt(0) === 120 /* x */ && (key === "xmlns" || key.startsWith("xmlns:"));
 
 /**
+ * Attribute names seen so far, by the pre-scan's hash. Objects built with the same string instances
+ * as keys are several times faster to fill than with fresh slices (which V8 must hash and intern
+ * every time), and a CFDI uses a few hundred distinct names. Bounded, so hostile documents full of
+ * made-up names only make it stop growing.
+ */
+const ATTRIBUTE_NAMES = new Map<number, string>();
+const ATTRIBUTE_NAMES_LIMIT = 4096;
+
+function attributeName(s: string, start: number, end: number, hash: number): string {
+  const known = ATTRIBUTE_NAMES.get(hash);
+  if (known !== undefined && known.length === end - start && s.startsWith(known, start)) return known;
+  const name = s.slice(start, end);
+  if (ATTRIBUTE_NAMES.size < ATTRIBUTE_NAMES_LIMIT) ATTRIBUTE_NAMES.set(hash, name);
+  return name;
+}
+
+/**
  * fast-xml-parser's ordered output to XmlNode, visiting elements in document order and taking
  * each one's attributes from the pre-scan at the same position; the names are compared so that
  * the two can never silently disagree.
@@ -488,11 +507,11 @@ class Converter {
     }
     const flags = tags.flags[index]!;
     const spans = tags.spans;
-    const end = (tags.firstAttribute[index + 1] ?? spans.length >> 2) << 2;
+    const end = (tags.firstAttribute[index + 1] ?? spans.length / SPAN) * SPAN;
     const attributes: Record<string, string> = {};
     let scope = parentScope;
-    for (let k = tags.firstAttribute[index]! << 2; k < end; k += 4) {
-      const name = s.slice(spans[k], spans[k + 1]);
+    for (let k = tags.firstAttribute[index]! * SPAN; k < end; k += SPAN) {
+      const name = attributeName(s, spans[k]!, spans[k + 1]!, spans[k + 4]!);
       let value = s.slice(spans[k + 2], spans[k + 3]);
       if (flags & ATTRIBUTE_REFERENCES && VALUE_NEEDS_WORK.test(value)) {
         value = decodeReferences(value.replace(ATTR_WHITESPACE, " "));

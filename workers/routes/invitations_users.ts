@@ -37,13 +37,9 @@ const InviteUsers = z
     role: z
       .enum(["accountant", "collaborator", "client"])
       .openapi({ description: "Role of the user in the organization" }),
-    whatsappNumbers: z
-      .array(z.string().max(32))
-      .max(MAX_RECIPIENTS)
-      .optional()
-      .openapi({
-        description: "12 digits with country code (^[0-9]{12}$); invalid ones are reported in failedInvites",
-      }),
+    whatsappNumbers: z.array(z.string().max(32)).max(MAX_RECIPIENTS).optional().openapi({
+      description: "12 digits with country code (^[0-9]{12}$); invalid ones are reported in failedInvites",
+    }),
     emailAddresses: z
       .array(z.string().max(320))
       .max(MAX_RECIPIENTS)

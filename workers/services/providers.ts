@@ -189,18 +189,20 @@ export async function updateProviderOrganizations(
 
   for (const { organizationId, providerId } of unique) {
     const sides = await sidesOf(ctx, organizationId, providerId);
-    if (!(await findLink(ctx, organizationId, providerId))) throw linkNotFound();
     if (creditChange && !manages(sides.organization)) {
       if (sides.organization) throw forbidden();
       throw forbidden("Only the organization side sets credit days and period", "organization_side_only");
     }
-    if (!bankChange) continue;
     const managedByClient =
-      manages(sides.organization) && !sides.provider && !(await hasEnabledMembers(ctx, providerId));
-    if (!manages(sides.provider) && !managedByClient) {
+      bankChange &&
+      manages(sides.organization) &&
+      !sides.provider &&
+      !(await hasEnabledMembers(ctx, providerId));
+    if (bankChange && !manages(sides.provider) && !managedByClient) {
       if (sides.provider) throw forbidden();
       throw forbidden("Only the provider side sets the bank account details", "provider_side_only");
     }
+    if (!(await findLink(ctx, organizationId, providerId))) throw linkNotFound();
     const fileId = changes.bankAccountInstructionsFileId;
     if (fileId) {
       const owner = managedByClient ? organizationId : providerId;
