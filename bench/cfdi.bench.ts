@@ -48,6 +48,8 @@ const OPERATIONS: ReadonlyArray<{ op: OpName; name: string; perDocuments: number
   { op: "attributes", name: "fast-xml-parser with attributes", perDocuments: 1 },
   { op: "parse", name: "parseCfdi", perDocuments: 1 },
   { op: "cadena", name: "cadena from parsed", perDocuments: 1 },
+  // The full path runs over the sealed documents only, so its ceiling is bare parsing of those bytes.
+  { op: "bareSealed", name: "bare fast-xml-parser, sealed documents", perDocuments: 1 },
   { op: "full", name: "full path: parse + cadena + verify Sello", perDocuments: 1 },
   // One invoice per ten documents: 1,000 sealed invoices are plenty and keep the run short.
   { op: "build", name: "build + seal 10-line invoice", perDocuments: 10 },
@@ -234,7 +236,8 @@ function table(title: string, rows: Result[], notes: Map<string, string>) {
 
 function verdicts(rows: Result[], xslt: Result | undefined): Map<string, string> {
   const by = (prefix: string) => rows.find((r) => r.name.startsWith(prefix));
-  const bare = by("bare")!;
+  const bare = by("bare fast-xml-parser")!;
+  const bareSealed = by("bare fast-xml-parser, sealed")!;
   const notes = new Map<string, string>();
   const check = (ok: boolean, text: string) => `${ok ? "OK  " : "MISS"} ${text}`;
   const ratio = (a: number, b: number) => a / b;
@@ -247,10 +250,10 @@ function verdicts(rows: Result[], xslt: Result | undefined): Map<string, string>
     ),
   );
   const full = by("full")!;
-  const fullVsBare = ratio(full.docsPerSec, bare.docsPerSec);
+  const fullVsBare = ratio(full.docsPerSec, bareSealed.docsPerSec);
   let fullNote = check(
     fullVsBare >= TARGETS.fullVsBare,
-    `${fmt(fullVsBare * 100)}% of bare (≥${TARGETS.fullVsBare * 100}%)`,
+    `${fmt(fullVsBare * 100)}% of bare on the same bytes (≥${TARGETS.fullVsBare * 100}%)`,
   );
   const cadena = by("cadena")!;
   if (xslt) {
@@ -270,6 +273,7 @@ function verdicts(rows: Result[], xslt: Result | undefined): Map<string, string>
     check(ms <= TARGETS.buildSealMs, `${fmt(ms, 2)} ms per invoice (≤${TARGETS.buildSealMs} ms)`),
   );
   notes.set(bare.name, "ceiling");
+  notes.set(bareSealed.name, "ceiling of the full path");
   const attributes = by("fast-xml-parser with")!;
   notes.set(attributes.name, `info: ${fmt(ratio(attributes.docsPerSec, bare.docsPerSec) * 100)}% of bare`);
   return notes;

@@ -45,6 +45,7 @@ export type Op = (corpus: Corpus, i: number) => unknown;
 
 export const OPS = {
   bare: (c, i) => bareParser.parse(c.docs[i % c.docs.length]!),
+  bareSealed: (c, i) => bareParser.parse(c.sealed[i % c.sealed.length]!),
   attributes: (c, i) => attributesParser.parse(c.docs[i % c.docs.length]!),
   parse: (c, i) => parseCfdi(c.docs[i % c.docs.length]!),
   cadena: (c, i) => cadenaOriginal(c.parsed[i % c.parsed.length]!),
