@@ -3,7 +3,7 @@
  * moral, 12 characters) or 4 letters (persona física, 13), a YYMMDD date and a 3-character homoclave.
  * `&` and `Ñ` are legal letters.
  */
-export const RFC_PATTERN = /^[A-ZÑ&]{3,4}[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[A-Z0-9]{2}[0-9A]$/;
+export const RFC_PATTERN = /^[A-ZÑ&]{3,4}[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[A-Z0-9]{2}[0-9A]$/u;
 
 export const GENERIC_RFC_NATIONAL = "XAXX010101000";
 export const GENERIC_RFC_FOREIGN = "XEXX010101000";

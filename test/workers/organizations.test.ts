@@ -55,6 +55,25 @@ describe("organizations", () => {
     expect(fisica.json.organization.isEntity).toBe(false);
   });
 
+  it("accepts only SAT régimenes that apply to the persona type", async () => {
+    const user = await signUp();
+    const moralWithFisicaRegime = await call("POST", "/v1/organizations", {
+      token: user.token,
+      body: { name: "X", taxIdentifier: randomRfc(), taxRegimes: ["612"] },
+    });
+    expect(moralWithFisicaRegime.status).toBe(400);
+    expect(moralWithFisicaRegime.json).toMatchObject({ error: "invalid_tax_regime", details: { taxRegimes: ["612"] } });
+    const unknown = await call("POST", "/v1/organizations", {
+      token: user.token,
+      body: { name: "X", taxIdentifier: randomRfc(), taxRegimes: ["999"] },
+    });
+    expect(unknown.json.error).toBe("invalid_tax_regime");
+    const org = await createOrg(user, { taxRegimes: ["601"] });
+    const update = await call("PATCH", `/v1/organizations/${org.id}`, { token: user.token, body: { taxRegimes: ["605"] } });
+    expect(update.status).toBe(400);
+    expect((await call("GET", "/v1/user-organizations", { token: user.token })).json).toHaveLength(1);
+  });
+
   it("refuses a second organization with the same RFC for the same user", async () => {
     const user = await signUp();
     const rfc = randomRfc();

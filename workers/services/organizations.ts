@@ -8,6 +8,7 @@ import { batchWrite } from "../../db/client";
 import { containsInsensitive } from "../../db/filters";
 import { memberships, organizations, users } from "../../db/schema";
 import type { Role } from "../../db/schema/organizations";
+import { regimenesFiscales } from "../../shared/catalogs";
 import { badRequest, conflict } from "../../shared/errors";
 import { isEntityRfc, isGenericRfc, isValidRfc, normalizeRfc } from "../../shared/rfc";
 import { type ActorContext, nowIso, type ServiceContext } from "./context";
@@ -70,6 +71,23 @@ export function checkTaxIdentifier(raw: string): string {
   return rfc;
 }
 
+/** Each régimen must be in SAT's catalog and apply to the organization's persona type (by RFC length). */
+export function checkTaxRegimes(regimes: readonly string[], rfc: string): string[] {
+  const persona = isEntityRfc(rfc) ? "moral" : "fisica";
+  const wrong = regimes.filter((code) => {
+    const regimen = regimenesFiscales.get(code);
+    return !regimen || !regimen[persona];
+  });
+  if (wrong.length > 0) {
+    throw badRequest(
+      "invalid_tax_regime",
+      `Not a SAT régimen fiscal for a persona ${persona === "moral" ? "moral" : "física"}: ${wrong.join(", ")}`,
+      { taxRegimes: wrong },
+    );
+  }
+  return [...new Set(regimes)];
+}
+
 async function uniqueSlug(ctx: ServiceContext, name: string): Promise<string> {
   const base = slugify(name);
   const taken = await ctx.db
@@ -101,7 +119,8 @@ export async function createOrganization(ctx: ActorContext, input: OrganizationI
     });
   }
   const now = nowIso();
-  const { role = "owner", taxRegimes = [], ...fields } = input;
+  const { role = "owner", ...fields } = input;
+  const taxRegimes = checkTaxRegimes(input.taxRegimes ?? [], taxIdentifier);
   const org: OrganizationRow = {
     id: crypto.randomUUID(),
     name: fields.name.trim(),
@@ -166,7 +185,8 @@ export async function updateOrganization(
     avatarUrl?: string | null;
   },
 ) {
-  await requireOrgAccess(ctx, organizationId, "organization.update");
+  const { organization } = await requireOrgAccess(ctx, organizationId, "organization.update");
+  if (input.taxRegimes) input = { ...input, taxRegimes: checkTaxRegimes(input.taxRegimes, organization.taxIdentifier) };
   const changes = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
   await ctx.db
     .update(organizations)

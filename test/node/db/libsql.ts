@@ -48,7 +48,27 @@ export async function openLibsql(): Promise<LibsqlHarness> {
       for (const m of messages) sent.push(m.body);
     },
   };
+  // R2 does not run in plain Node; the workerd suite covers the real bucket. This keeps objects in a
+  // Map with the few operations the services use, so file clean-up paths still execute here.
+  const objects = new Map<string, Uint8Array>();
+  const files = {
+    async put(key: string, value: Uint8Array) {
+      objects.set(key, value);
+      return { key };
+    },
+    async head(key: string) {
+      return objects.has(key) ? { key } : null;
+    },
+    async list({ prefix = "" }: { prefix?: string } = {}) {
+      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix));
+      return { objects: keys.map((key) => ({ key })), truncated: false };
+    },
+    async delete(keys: string | string[]) {
+      for (const key of Array.isArray(keys) ? keys : [keys]) objects.delete(key);
+    },
+  };
   const env = {
+    FILES: files,
     TOKEN_SIGNING_KEY: "node-signing-key-0123456789abcdef0123456789",
     ACCESS_TOKEN_TTL_SECONDS: "900",
     ENVIRONMENT: "test",
