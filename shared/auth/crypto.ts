@@ -1,4 +1,6 @@
 // Small WebCrypto primitives shared by auth flows. WebCrypto exists in workerd and in Node alike.
+import { base64url, hex } from "../encoding";
+
 const encoder = new TextEncoder();
 
 export function randomBytes(length: number): Uint8Array {
@@ -6,30 +8,6 @@ export function randomBytes(length: number): Uint8Array {
   crypto.getRandomValues(bytes);
   return bytes;
 }
-
-export function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-export function base64ToBytes(b64: string): Uint8Array {
-  const binary = atob(b64.replace(/-/g, "+").replace(/_/g, "/"));
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
-export function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
-}
-
-export const hex = (bytes: ArrayBuffer | Uint8Array) =>
-  Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (b) =>
-    b.toString(16).padStart(2, "0"),
-  ).join("");
 
 /** An opaque secret for refresh tokens, temporary tokens and invitation codes (256 bits). */
 export const randomToken = (bytes = 32) => base64url(randomBytes(bytes));

@@ -3,7 +3,8 @@
  * iterations: the most the Workers runtime accepts (it rejects higher counts), so the stored format
  * carries the count and can be raised if the runtime ever allows it.
  */
-import { base64ToBytes, bytesToBase64, constantTimeEqual, randomBytes } from "./crypto";
+import { base64ToBytes, bytesToBase64 } from "../encoding";
+import { constantTimeEqual, randomBytes } from "./crypto";
 
 export const PBKDF2_ITERATIONS = 100_000;
 const encoder = new TextEncoder();

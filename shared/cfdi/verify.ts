@@ -11,9 +11,9 @@
  * (./sat-certs) is reported, not held against the document.
  */
 import { createPublicKey, type KeyObject, verify as verifySignature } from "node:crypto";
+import { base64ToBytes } from "../encoding";
 import { isAppError } from "../errors";
 import { cadenaOriginal, tfdCadena } from "./cadena";
-import { base64ToBytes } from "./csd/base64";
 import { type CertificateInfo, readCertificate } from "./csd/certificate";
 import { type Cfdi, type TimbreFiscalDigital, timbre } from "./model";
 import { findSatCertificate } from "./sat-certs";

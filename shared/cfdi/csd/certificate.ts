@@ -9,6 +9,8 @@
  * certificates also grant dataEncipherment and keyAgreement, for encrypted exchanges with SAT).
  * Anything else is reported as `fiel`: the only use of `kind` is to refuse sealing with it.
  */
+
+import { base64ToBytes } from "../../encoding";
 import { badRequest, isAppError } from "../../errors";
 import {
   contextTag,
@@ -23,7 +25,6 @@ import {
   TAG,
   toHex,
 } from "../asn1";
-import { base64ToBytes } from "./base64";
 
 export type CertificateKind = "csd" | "fiel";
 

@@ -3,12 +3,13 @@
  * issues, check they form a usable sealing credential, and sign cadenas with it. Everything here
  * takes bytes (or base64/PEM text), never paths: the API receives uploads, the CLI reads files.
  */
+
+import { bytesToBase64 } from "../../encoding";
 import { badRequest, unprocessable } from "../../errors";
-import { bytesToBase64 } from "./base64";
 import { type CertificateInfo, importPublicKey, readCertificate } from "./certificate";
 import { readPrivateKey } from "./private-key";
 
-export { base64ToBytes, bytesToBase64 } from "./base64";
+export { base64ToBytes, bytesToBase64 } from "../../encoding";
 export {
   type CertificateInfo,
   type CertificateKind,

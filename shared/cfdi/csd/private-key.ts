@@ -6,6 +6,7 @@
  * (non-extractable) for RSASSA-PKCS1-v1_5 SHA-256 signing, the algorithm of CFDI 3.3/4.0 sellos.
  */
 import { createDecipheriv } from "node:crypto";
+import { base64ToBytes } from "../../encoding";
 import { AppError, badRequest, isAppError } from "../../errors";
 import {
   parseDer,
@@ -16,7 +17,6 @@ import {
   sequence,
   TAG,
 } from "../asn1";
-import { base64ToBytes } from "./base64";
 
 export interface PrivateKeyInfo {
   privateKey: CryptoKey;

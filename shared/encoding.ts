@@ -1,4 +1,5 @@
-import { badRequest } from "../../errors";
+// Byte ↔ text encodings, once for the whole codebase (CFDI attributes, tokens, password hashes).
+import { badRequest } from "./errors";
 
 /** Standard base64 (what the Certificado, Sello and SelloSAT attributes hold); whitespace is ignored. */
 export function base64ToBytes(text: string, code = "base64_invalid"): Uint8Array {
@@ -20,3 +21,12 @@ export function bytesToBase64(bytes: Uint8Array): string {
   }
   return btoa(binary);
 }
+
+/** URL-safe base64 without padding (RFC 4648 §5), for opaque tokens. */
+export const base64url = (bytes: Uint8Array) =>
+  bytesToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+export const hex = (bytes: ArrayBuffer | Uint8Array) =>
+  Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
