@@ -49,6 +49,35 @@ async function uploadPdf(ownerToken: string, orgId: string) {
   return { fileId: json.file.id };
 }
 
+/** Sends one invitation from the organization and returns its code. */
+async function linkInvitation(ownerToken: string, orgId: string, plural: "providers" | "organizations") {
+  const param = plural === "providers" ? "organization_id" : "provider_id";
+  const request = (method: string, path: string, body?: unknown) =>
+    exports.default.fetch(
+      new Request(`http://timbre.test${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ownerToken}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
+  await request("POST", `/v1/invitations/${plural}?${param}=${orgId}`, [
+    { emailAddress: "matrix@example.com", invitePath: "/connect/[invitationCode]" },
+  ]);
+  const list = (await (await request("GET", `/v1/invitations/${plural}?${param}=${orgId}`)).json()) as Array<{
+    invitationCode: string;
+  }>;
+  if (!list[0]) throw new Error("matrix invitation failed");
+  return { code: list[0].invitationCode };
+}
+async function orgSlug(ownerToken: string, orgId: string) {
+  const res = await exports.default.fetch(
+    new Request(`http://timbre.test/v1/organizations/${orgId}`, {
+      headers: { authorization: `Bearer ${ownerToken}` },
+    }),
+  );
+  return { slug: ((await res.json()) as { slug: string }).slug };
+}
+
 const org = (permission: Permission, request: (t: Target) => MatrixRequest): Entry => ({
   kind: "org",
   permission,
@@ -123,4 +152,90 @@ export const MATRIX: Record<string, Entry> = {
   "GET /v1/organizations/{organizationId}/health": org("organization.read", (t) => ({
     path: `/v1/organizations/${t.orgId}/health`,
   })),
+
+  // Memberships, invitations and provider links.
+  "GET /v1/invitations/users": {
+    kind: "public",
+    why: "shows a pending invitation to whoever holds its code",
+  },
+  "POST /v1/invitations/users/join": {
+    kind: "user",
+    request: () => ({ path: "/v1/invitations/users/join?user_invitation_code=matrix" }),
+  },
+  "PATCH /v1/user-organizations/{id}": org("members.manage", (t) => ({
+    path: `/v1/user-organizations/${t.orgId}?user_id=${crypto.randomUUID()}`,
+    body: { role: "client" },
+  })),
+  "DELETE /v1/user-organizations/{id}": org("members.manage", (t) => ({
+    path: `/v1/user-organizations/${t.orgId}?user_id=${crypto.randomUUID()}`,
+  })),
+  "GET /v1/organizations": org("providers.read", (t) => ({
+    path: `/v1/organizations?provider_id=${t.orgId}`,
+  })),
+  "POST /v1/invitations/users": org("invitations.manage", (t) => ({
+    path: "/v1/invitations/users",
+    body: {
+      organizationIds: [t.orgId],
+      role: "client",
+      emailAddresses: ["matrix@example.com"],
+      invitePath: "/join/[userInvitationCode]",
+    },
+  })),
+  "GET /v1/provider-organizations": org("providers.read", (t) => ({
+    path: `/v1/provider-organizations?organization_id=${t.orgId}&provider_id=${crypto.randomUUID()}`,
+  })),
+  "PATCH /v1/provider-organizations": org("providers.manage", (t) => ({
+    path: "/v1/provider-organizations",
+    body: { organizationId: t.orgId, providerId: crypto.randomUUID(), creditDays: 10 },
+  })),
+  "POST /v1/invitations/providers/codes": {
+    kind: "org",
+    permission: "providers.manage",
+    setup: orgSlug,
+    request: (t) => ({ path: `/v1/invitations/providers/codes?slug=${t.ids.slug}` }),
+  },
+  ...Object.fromEntries(
+    (["providers", "organizations"] as const).flatMap((plural) => {
+      const inviter = plural === "providers" ? "organization_id" : "provider_id";
+      const invitee = plural === "providers" ? "provider_id" : "organization_id";
+      const setup = (token: string, orgId: string) => linkInvitation(token, orgId, plural);
+      const byCode = (
+        permission: Permission,
+        method: string,
+        suffix = "",
+        body?: unknown,
+      ): [string, Entry] => [
+        `${method} /v1/invitations/${plural}/{invitation_code}${suffix}`,
+        {
+          kind: "org",
+          permission,
+          setup,
+          request: (t) => ({ path: `/v1/invitations/${plural}/${t.ids.code}${suffix}`, body }),
+        },
+      ];
+      return [
+        [
+          `POST /v1/invitations/${plural}`,
+          org("providers.manage", (t) => ({
+            path: `/v1/invitations/${plural}?${inviter}=${t.orgId}`,
+            body: [{ emailAddress: "matrix@example.com", invitePath: "/connect/[invitationCode]" }],
+          })),
+        ],
+        [
+          `GET /v1/invitations/${plural}`,
+          org("providers.read", (t) => ({ path: `/v1/invitations/${plural}?${inviter}=${t.orgId}` })),
+        ],
+        byCode("providers.manage", "PATCH", "", { invitePath: "/again/[invitationCode]" }),
+        byCode("providers.manage", "DELETE"),
+        byCode("providers.manage", "POST", "/resend", { invitePath: "/again/[invitationCode]" }),
+        // The caller acts for the invitee organization (the target), so any code shows its tenancy.
+        [
+          `POST /v1/invitations/${plural}/{invitation_code}/link`,
+          org("providers.manage", (t) => ({
+            path: `/v1/invitations/${plural}/${crypto.randomUUID()}/link?${invitee}=${t.orgId}`,
+          })),
+        ],
+      ];
+    }),
+  ),
 };
