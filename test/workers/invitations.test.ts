@@ -45,6 +45,23 @@ const rolesOf = async (user: TestUser) =>
   );
 
 describe("invitations to users", () => {
+  it("lets a new user join at sign-up with the code, and refuses a bad code before creating the account", async () => {
+    const owner = await signUp("owner");
+    const org = await createOrg(owner, { name: "Gamma SA" });
+    const email = uniqueEmail("newcomer");
+    await inviteUsers(owner, { organizationIds: [org.id], role: "client", emailAddresses: [email] });
+    const code = await codeSentTo(email, "/join/");
+    const body = { firstName: "Nueva", lastName: "Persona", emailAddress: email, password: "Sup3r-Secret!" };
+
+    const bad = await call("POST", "/v1/users", { body: { ...body, userInvitationCode: "nope" } });
+    expect(bad.status).toBe(404);
+    const created = await call("POST", "/v1/users", { body: { ...body, userInvitationCode: code } });
+    expect(created.status).toBe(201);
+    expect(created.json.user.organizations).toEqual([
+      { id: org.id, name: "Gamma SA", taxIdentifier: org.taxIdentifier, role: "client" },
+    ]);
+  });
+
   it("invites by email and WhatsApp, shows the invitation and lets the invitee join every organization once", async () => {
     const owner = await signUp("owner");
     const [a, b] = [await createOrg(owner, { name: "Alfa SA" }), await createOrg(owner, { name: "Beta SA" })];

@@ -4,6 +4,7 @@ import type { App } from "../app";
 import { publicRoute } from "../openapi/route";
 import { jsonBody, jsonContent, UserSchema } from "../openapi/schemas";
 import { serviceContext } from "../services/context";
+import { getUserInvitation, joinWithUserInvitation } from "../services/invitations";
 import { createUser, presentUser } from "../services/users";
 
 const CreateUser = z
@@ -25,6 +26,11 @@ const CreateUser = z
       .optional()
       .openapi({ example: "MX-DF" }),
     city: z.string().max(100).optional(),
+    userInvitationCode: z
+      .string()
+      .min(1)
+      .optional()
+      .openapi({ description: "Joins the organizations of this invitation once the user exists" }),
   })
   .strict()
   .openapi("CreateUser");
@@ -44,7 +50,18 @@ export const route = publicRoute(
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const ctx = serviceContext(c);
-    const user = await createUser(ctx, c.req.valid("json"));
+    const { userInvitationCode, ...input } = c.req.valid("json");
+    // A wrong or used code is refused before the account exists, so nothing is half created.
+    if (userInvitationCode) await getUserInvitation(ctx, userInvitationCode);
+    const user = await createUser(ctx, input);
+    if (userInvitationCode) {
+      try {
+        await joinWithUserInvitation({ ...ctx, userId: user.id }, userInvitationCode);
+      } catch (e) {
+        // Someone used the code in between: the account stands; the invitation is simply gone.
+        ctx.log("warn", "invitation not joined at sign-up", { error: String(e) });
+      }
+    }
     return c.json({ success: true as const, user: await presentUser(ctx, user) }, 201);
   });
 }
