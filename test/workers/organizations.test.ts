@@ -62,14 +62,20 @@ describe("organizations", () => {
       body: { name: "X", taxIdentifier: randomRfc(), taxRegimes: ["612"] },
     });
     expect(moralWithFisicaRegime.status).toBe(400);
-    expect(moralWithFisicaRegime.json).toMatchObject({ error: "invalid_tax_regime", details: { taxRegimes: ["612"] } });
+    expect(moralWithFisicaRegime.json).toMatchObject({
+      error: "invalid_tax_regime",
+      details: { taxRegimes: ["612"] },
+    });
     const unknown = await call("POST", "/v1/organizations", {
       token: user.token,
       body: { name: "X", taxIdentifier: randomRfc(), taxRegimes: ["999"] },
     });
     expect(unknown.json.error).toBe("invalid_tax_regime");
     const org = await createOrg(user, { taxRegimes: ["601"] });
-    const update = await call("PATCH", `/v1/organizations/${org.id}`, { token: user.token, body: { taxRegimes: ["605"] } });
+    const update = await call("PATCH", `/v1/organizations/${org.id}`, {
+      token: user.token,
+      body: { taxRegimes: ["605"] },
+    });
     expect(update.status).toBe(400);
     expect((await call("GET", "/v1/user-organizations", { token: user.token })).json).toHaveLength(1);
   });

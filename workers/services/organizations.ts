@@ -76,7 +76,7 @@ export function checkTaxRegimes(regimes: readonly string[], rfc: string): string
   const persona = isEntityRfc(rfc) ? "moral" : "fisica";
   const wrong = regimes.filter((code) => {
     const regimen = regimenesFiscales.get(code);
-    return !regimen || !regimen[persona];
+    return !regimen?.[persona];
   });
   if (wrong.length > 0) {
     throw badRequest(
@@ -186,7 +186,8 @@ export async function updateOrganization(
   },
 ) {
   const { organization } = await requireOrgAccess(ctx, organizationId, "organization.update");
-  if (input.taxRegimes) input = { ...input, taxRegimes: checkTaxRegimes(input.taxRegimes, organization.taxIdentifier) };
+  if (input.taxRegimes)
+    input = { ...input, taxRegimes: checkTaxRegimes(input.taxRegimes, organization.taxIdentifier) };
   const changes = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
   await ctx.db
     .update(organizations)

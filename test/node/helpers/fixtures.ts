@@ -26,4 +26,7 @@ export function listCfdiFixtures(sub = ""): string[] {
 
 /** Golden cadena file name for a fixture path relative to cfdi/ ("40/pagos/x.xml" -> "40__pagos__x.cadena.txt"). */
 export const goldenName = (rel: string, kind: "cadena" | "tfd-cadena" = "cadena") =>
-  `${rel.replace(/\.xml$/, "").split("/").join("__")}.${kind}.txt`;
+  `${rel
+    .replace(/\.xml$/, "")
+    .split("/")
+    .join("__")}.${kind}.txt`;
