@@ -63,6 +63,8 @@ const failed = (check: VerificationCheckName, code: string, message: string): Ve
 });
 
 interface CachedCertificate {
+  /** The Certificado attribute this entry was read from. */
+  source: string;
   certificate?: CertificateInfo;
   publicKey?: KeyObject;
   error?: string;
@@ -72,20 +74,30 @@ interface CachedCertificate {
 const CERTIFICATE_CACHE_SIZE = 256;
 const certificateCache = new Map<string, CachedCertificate>();
 
+/**
+ * The cache is keyed by the certificate's length and tail (its signature bytes, unique per
+ * certificate) rather than the whole ~1.7 KB of base64: every parsed document brings a fresh
+ * string, and hashing it in full costs more than the lookup is worth. The full text is compared on
+ * every hit, so a shared tail can only cost a re-read, never a wrong key.
+ */
+const cacheKey = (certificadoBase64: string) =>
+  `${certificadoBase64.length}:${certificadoBase64.slice(-64)}`;
+
 function certificateFor(certificadoBase64: string): CachedCertificate {
-  const hit = certificateCache.get(certificadoBase64);
-  if (hit) return hit;
+  const key = cacheKey(certificadoBase64);
+  const hit = certificateCache.get(key);
+  if (hit && hit.source === certificadoBase64) return hit;
   let entry: CachedCertificate;
   try {
     const certificate = readCertificate(certificadoBase64);
-    entry = { certificate, publicKey: verificationKey(certificate) };
+    entry = { source: certificadoBase64, certificate, publicKey: verificationKey(certificate) };
   } catch (error) {
-    entry = { error: error instanceof Error ? error.message : String(error) };
+    entry = { source: certificadoBase64, error: error instanceof Error ? error.message : String(error) };
   }
-  if (certificateCache.size >= CERTIFICATE_CACHE_SIZE) {
+  if (!hit && certificateCache.size >= CERTIFICATE_CACHE_SIZE) {
     certificateCache.delete(certificateCache.keys().next().value!);
   }
-  certificateCache.set(certificadoBase64, entry);
+  certificateCache.set(key, entry);
   return entry;
 }
 
@@ -112,10 +124,20 @@ function satPublicKey(serial: string, certificate: CertificateInfo): KeyObject {
 
 const utf8 = new TextEncoder();
 
+/** Plain base64 with nothing to strip: the usual Sello, which Buffer can then decode natively. */
+const COMPACT_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function signatureBytes(signatureBase64: string): Uint8Array {
+  if (COMPACT_BASE64.test(signatureBase64) && signatureBase64.length % 4 !== 1) {
+    return Buffer.from(signatureBase64, "base64");
+  }
+  return base64ToBytes(signatureBase64);
+}
+
 function verifySha256(publicKey: KeyObject, signatureBase64: string, text: string): boolean {
   let signature: Uint8Array;
   try {
-    signature = base64ToBytes(signatureBase64);
+    signature = signatureBytes(signatureBase64);
   } catch {
     return false;
   }

@@ -269,8 +269,7 @@ function scanXml(s: string): Tags {
     let j = lt + 1 + name.length;
     // The first '<' after this one: if it falls inside an attribute value, the value holds a '<'.
     const nextLt = s.indexOf("<", j);
-    hashes.length = 0;
-    starts.length = 0;
+    let attributeCount = 0;
     let selfClosing = false;
     for (;;) {
       const before = j;
@@ -296,7 +295,7 @@ function scanXml(s: string): Tags {
       let hash = 0;
       for (let d = c; isNameChar(d); d = s.charCodeAt(++j)) hash = (Math.imul(hash, 31) + d) | 0;
       const attrLength = j - attrStart;
-      for (let k = 0; k < hashes.length; k++) {
+      for (let k = 0; k < attributeCount; k++) {
         if (hashes[k] === hash && sameName(s, starts[k]!, attrStart, attrLength)) {
           throw malformedAt(
             s,
@@ -305,14 +304,15 @@ function scanXml(s: string): Tags {
           );
         }
       }
-      if (hashes.push(hash) > XML_LIMITS.maxAttributes) {
+      if (attributeCount === XML_LIMITS.maxAttributes) {
         throw xmlError(
           "xml_too_many_attributes",
           `The element <${name}> has more than ${XML_LIMITS.maxAttributes} attributes`,
           { limit: XML_LIMITS.maxAttributes },
         );
       }
-      starts.push(attrStart);
+      hashes[attributeCount] = hash;
+      starts[attributeCount++] = attrStart;
       if (
         c === 120 /* x */ &&
         s.startsWith("xmlns", attrStart) &&

@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { pageEnvelope, pageQuery } from "../../shared/pagination";
 import type { App } from "../app";
 import { authedRoute } from "../openapi/route";
-import { jsonContent, Uuid } from "../openapi/schemas";
+import { jsonContent, OrganizationSchema, Uuid } from "../openapi/schemas";
 import { actorContext } from "../services/context";
 import { CLIENT_SORTS, listProviderClients } from "../services/providers";
 
@@ -26,25 +26,26 @@ const Query = pageQuery()
   .strict();
 
 /** What a provider needs of its client to invoice it: fiscal identity and address, not its settings. */
-const LinkedOrganization = z
-  .object({
-    id: Uuid,
-    name: z.string(),
-    commercialName: z.string().nullable(),
-    taxIdentifier: z.string(),
-    taxRegimes: z.array(z.string()),
-    cfdiUse: z.string().nullable(),
-    postalCode: z.string().nullable(),
-    addressStreet: z.string().nullable(),
-    addressNumber: z.string().nullable(),
-    addressNumberInterior: z.string().nullable(),
-    addressNeighborhood: z.string().nullable(),
-    addressCity: z.string().nullable(),
-    addressMunicipality: z.string().nullable(),
-    addressState: z.string().nullable(),
-    isEntity: z.boolean(),
-    status: z.enum(STATUSES),
-    avatarUrl: z.string().nullable(),
+const LinkedOrganization = OrganizationSchema.pick({
+  id: true,
+  name: true,
+  commercialName: true,
+  taxIdentifier: true,
+  taxRegimes: true,
+  cfdiUse: true,
+  postalCode: true,
+  addressStreet: true,
+  addressNumber: true,
+  addressNumberInterior: true,
+  addressNeighborhood: true,
+  addressCity: true,
+  addressMunicipality: true,
+  addressState: true,
+  isEntity: true,
+  status: true,
+  avatarUrl: true,
+})
+  .extend({
     providerOrganization: z.object({
       creditDays: z.number().int(),
       creditPeriod: z.enum(["d", "m", "y"]),
