@@ -80,8 +80,7 @@ const certificateCache = new Map<string, CachedCertificate>();
  * string, and hashing it in full costs more than the lookup is worth. The full text is compared on
  * every hit, so a shared tail can only cost a re-read, never a wrong key.
  */
-const cacheKey = (certificadoBase64: string) =>
-  `${certificadoBase64.length}:${certificadoBase64.slice(-64)}`;
+const cacheKey = (certificadoBase64: string) => `${certificadoBase64.length}:${certificadoBase64.slice(-64)}`;
 
 function certificateFor(certificadoBase64: string): CachedCertificate {
   const key = cacheKey(certificadoBase64);

@@ -231,10 +231,15 @@ function scanXml(s: string): Tags {
     }
 
     if (c1 === 47 /* / */) {
-      const name = readName(s, lt + 2);
       const expected = stack.pop();
       open.pop();
-      if (expected === undefined || name !== expected) {
+      // Compared in place: slicing every closing tag's name costs more than the comparison.
+      if (
+        expected === undefined ||
+        !s.startsWith(expected, lt + 2) ||
+        isNameChar(s.charCodeAt(lt + 2 + expected.length))
+      ) {
+        const name = readName(s, lt + 2);
         throw malformedAt(
           s,
           lt,
@@ -243,9 +248,9 @@ function scanXml(s: string): Tags {
             : `The XML closes <${expected}> with </${name}>`,
         );
       }
-      let j = lt + 2 + name.length;
+      let j = lt + 2 + expected.length;
       while (isSpace(s.charCodeAt(j))) j++;
-      if (s.charCodeAt(j) !== 62) throw malformedAt(s, j, `The closing tag </${name}> is not terminated`);
+      if (s.charCodeAt(j) !== 62) throw malformedAt(s, j, `The closing tag </${expected}> is not terminated`);
       if (stack.length === 0) rootDone = true;
       i = j + 1;
       continue;
