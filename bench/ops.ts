@@ -49,7 +49,7 @@ export const OPS = {
   attributes: (c, i) => attributesParser.parse(c.docs[i % c.docs.length]!),
   parse: (c, i) => parseCfdi(c.docs[i % c.docs.length]!),
   cadena: (c, i) => cadenaOriginal(c.parsed[i % c.parsed.length]!),
-  full: async (c, i) => {
+  full: (c, i) => {
     const cfdi = parseCfdi(c.sealed[i % c.sealed.length]!);
     return verifySello(cfdi, cadenaOriginal(cfdi));
   },

@@ -152,10 +152,7 @@ function verifySha256(publicKey: KeyObject, signatureBase64: string, text: strin
  * False (never a throw) for an unreadable certificate or a Sello that is not base64. The hot path of
  * bulk verification: public keys are cached per certificate.
  */
-export async function verifySello(
-  cfdi: Pick<Cfdi, "Sello" | "Certificado">,
-  cadena: string,
-): Promise<boolean> {
+export function verifySello(cfdi: Pick<Cfdi, "Sello" | "Certificado">, cadena: string): boolean {
   if (!cfdi.Sello || !cfdi.Certificado) return false;
   const { publicKey } = certificateFor(cfdi.Certificado);
   if (!publicKey) return false;
