@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { App } from "../app";
 import { authedRoute } from "../openapi/route";
-import { revokeSession } from "../services/auth";
+import { revokeSessions } from "../services/auth";
 import { actorContext } from "../services/context";
 
 export const route = authedRoute({
@@ -29,7 +29,7 @@ export const route = authedRoute({
 
 export function register(app: App) {
   app.openapi(route, async (c) => {
-    await revokeSession(actorContext(c), c.get("auth").sessionId, "logout");
+    await revokeSessions(actorContext(c), { sessionId: c.get("auth").sessionId }, "logout");
     return c.json({ message: "Successfully logged out" }, 200);
   });
 }

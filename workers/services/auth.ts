@@ -7,7 +7,7 @@
  *   5 minutes, work once, and allow 5 attempts.
  * - Failed logins are limited per account and per IP address over a sliding window.
  */
-import { and, count, eq, gte, isNull } from "drizzle-orm";
+import { and, count, eq, gte, isNull, ne } from "drizzle-orm";
 import { batchWrite } from "../../db/client";
 import {
   loginAttempts,
@@ -264,7 +264,7 @@ export async function refreshGrant(
   if (!row || row.session.clientId !== client.id) throw invalidGrant("The refresh token is invalid");
   if (row.session.revokedAt) throw invalidGrant("The refresh token has been revoked");
   if (row.token.rotatedAt) {
-    await revokeSession(ctx, row.session.id, "refresh_token_reuse");
+    await revokeSessions(ctx, { sessionId: row.session.id }, "refresh_token_reuse");
     throw invalidGrant("The refresh token was already used; the session has been revoked");
   }
   if (row.session.refreshExpiresAt < nowIso()) throw invalidGrant("The refresh token has expired");
@@ -277,7 +277,7 @@ export async function refreshGrant(
     .returning({ tokenHash: refreshTokens.tokenHash });
   if (rotated.length === 0) {
     // Another request rotated it between our read and write: the same token was used twice.
-    await revokeSession(ctx, row.session.id, "refresh_token_reuse");
+    await revokeSessions(ctx, { sessionId: row.session.id }, "refresh_token_reuse");
     throw invalidGrant("The refresh token was already used; the session has been revoked");
   }
   const next = randomToken();
@@ -305,20 +305,28 @@ export async function refreshGrant(
   };
 }
 
-export async function revokeSession(ctx: ServiceContext, sessionId: string, reason: string) {
+/**
+ * Ends live sessions, and with them their access tokens and refresh families: one session, or every
+ * session of a user, optionally sparing the caller's own (a password change keeps the session that
+ * proved the old password).
+ */
+export async function revokeSessions(
+  ctx: ServiceContext,
+  which: { sessionId: string } | { userId: string; exceptSessionId?: string },
+  reason: string,
+) {
   const now = nowIso();
+  const target =
+    "sessionId" in which
+      ? eq(sessions.id, which.sessionId)
+      : and(
+          eq(sessions.userId, which.userId),
+          which.exceptSessionId ? ne(sessions.id, which.exceptSessionId) : undefined,
+        );
   await ctx.db
     .update(sessions)
     .set({ revokedAt: now, revokedReason: reason, updatedAt: now })
-    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
-}
-
-export async function revokeAllSessions(ctx: ServiceContext, userId: string, reason: string) {
-  const now = nowIso();
-  await ctx.db
-    .update(sessions)
-    .set({ revokedAt: now, revokedReason: reason, updatedAt: now })
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+    .where(and(target, isNull(sessions.revokedAt)));
 }
 
 export async function createTrustedDevice(ctx: ServiceContext & { userId: string }) {

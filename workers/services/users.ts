@@ -2,20 +2,13 @@
  * Users: sign-up, profile, verification of email and WhatsApp, password changes and resets, deletion.
  * Every code is single-use, stored hashed, expires, and is delivered only through the outbox.
  */
-import { and, desc, eq, gt, inArray, isNull, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { batchWrite } from "../../db/client";
-import {
-  memberships,
-  organizations,
-  sessions,
-  userInvitations,
-  users,
-  verificationCodes,
-} from "../../db/schema";
+import { memberships, organizations, userInvitations, users, verificationCodes } from "../../db/schema";
 import { randomDigits, randomToken, sha256Hex } from "../../shared/auth/crypto";
 import { hashPassword, passwordPolicyViolation, verifyPassword } from "../../shared/auth/password";
 import { AppError, badRequest, conflict, notFound } from "../../shared/errors";
-import { revokeAllSessions } from "./auth";
+import { revokeSessions } from "./auth";
 import { type ActorContext, nowIso, type ServiceContext } from "./context";
 import { outboxInsert } from "./outbox";
 import { findMembership } from "./tenancy";
@@ -261,19 +254,10 @@ export async function updateMe(
   }
   await batchWrite(ctx.db, [ctx.db.update(users).set(changes).where(eq(users.id, user.id)), ...statements]);
   for (const enqueue of enqueues) await enqueue();
-  if (changes.passwordHash) await revokeOtherSessions(ctx);
+  if (changes.passwordHash) {
+    await revokeSessions(ctx, { userId: ctx.userId, exceptSessionId: ctx.sessionId }, "password_changed");
+  }
   return { user: await getUser(ctx, user.id), verifyEmail, verifyWhatsappNumber };
-}
-
-/** A password change keeps the caller's session (it just proved the old password) and ends every other. */
-async function revokeOtherSessions(ctx: ActorContext) {
-  const now = nowIso();
-  await ctx.db
-    .update(sessions)
-    .set({ revokedAt: now, revokedReason: "password_changed", updatedAt: now })
-    .where(
-      and(eq(sessions.userId, ctx.userId), isNull(sessions.revokedAt), ne(sessions.id, ctx.sessionId ?? "")),
-    );
 }
 
 export async function sendVerification(ctx: ActorContext, channel: "email" | "whatsapp") {
@@ -378,7 +362,7 @@ export async function resetPassword(ctx: ServiceContext, passwordResetCode: stri
     .update(users)
     .set({ passwordHash: await hashPassword(password), updatedAt: nowIso() })
     .where(eq(users.id, row.userId));
-  await revokeAllSessions(ctx, row.userId, "password_reset");
+  await revokeSessions(ctx, { userId: row.userId }, "password_reset");
 }
 
 export async function setDefaultOrganization(ctx: ActorContext, organizationId: string) {
@@ -433,5 +417,5 @@ export async function deleteMe(ctx: ActorContext, password: string) {
       .where(eq(users.id, user.id)),
     ctx.db.delete(memberships).where(eq(memberships.userId, user.id)),
   ]);
-  await revokeAllSessions(ctx, user.id, "user_deleted");
+  await revokeSessions(ctx, { userId: user.id }, "user_deleted");
 }
