@@ -105,8 +105,16 @@ async function startSession(
     ctx.db.update(users).set({ lastLoginAt: now }).where(eq(users.id, userId)),
     ...extra,
   ]);
+  return tokenResponse(ctx, { id: sessionId, userId, clientId }, refreshToken);
+}
+
+async function tokenResponse(
+  ctx: ServiceContext,
+  session: { id: string; userId: string; clientId: string },
+  refreshToken: string,
+): Promise<TokenResponse> {
   return {
-    access_token: await issueAccessToken(ctx, { id: sessionId, userId, clientId }),
+    access_token: await issueAccessToken(ctx, session),
     token_type: "Bearer",
     expires_in: accessTokenTtl(ctx),
     refresh_token: refreshToken,
@@ -293,16 +301,7 @@ export async function refreshGrant(
       })
       .where(eq(sessions.id, row.session.id)),
   ]);
-  return {
-    access_token: await issueAccessToken(ctx, {
-      id: row.session.id,
-      userId: row.session.userId,
-      clientId: row.session.clientId,
-    }),
-    token_type: "Bearer",
-    expires_in: accessTokenTtl(ctx),
-    refresh_token: next,
-  };
+  return tokenResponse(ctx, row.session, next);
 }
 
 /**
