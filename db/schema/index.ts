@@ -1,3 +1,4 @@
 export * from "./auth";
+export * from "./invoices";
 export * from "./organizations";
 export * from "./platform";
