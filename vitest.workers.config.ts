@@ -1,6 +1,7 @@
 // Suites that need bindings (D1, R2, Queues, Durable Objects) run inside workerd with the real Worker.
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { cfdiFixtureFiles } from "./test/node/helpers/fixtures";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("db/migrations");
@@ -16,6 +17,8 @@ export default defineConfig(async () => {
           queueProducers: { JOBS: { queueName: "timbre-jobs-tests" } },
           bindings: {
             TEST_MIGRATIONS: migrations,
+            // workerd has no file system: the CFDI fixture corpus travels as a binding.
+            TEST_FIXTURES: cfdiFixtureFiles(),
             ENVIRONMENT: "test",
             DEV_ROUTES: "true",
             TOKEN_SIGNING_KEY: "test-signing-key-0123456789abcdef0123456789",

@@ -15,19 +15,8 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { INVOICE_STATUSES } from "../../shared/invoices/status";
 import { id, timestamps } from "./columns";
-
-export const INVOICE_STATUSES = [
-  "draft",
-  "sent",
-  "accepted",
-  "paid",
-  "completed",
-  "rejected",
-  "processing",
-  "not_valid",
-] as const;
-export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
 export const invoices = sqliteTable(
   "invoices",

@@ -6,6 +6,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+      /** ../shared/fixtures files by relative path (see test/node/helpers/fixtures.ts cfdiFixtureFiles). */
+      TEST_FIXTURES: Record<string, string>;
     }
   }
 }

@@ -30,3 +30,24 @@ export const goldenName = (rel: string, kind: "cadena" | "tfd-cadena" = "cadena"
     .replace(/\.xml$/, "")
     .split("/")
     .join("__")}.${kind}.txt`;
+
+/**
+ * The fixtures workerd suites need, as text keyed by path relative to ../shared/fixtures
+ * ("cfdi/40/pagos/test-pago20-signed.xml", "cfdi/golden/verification.json"); binary files (CSD .cer/.key)
+ * as base64 under "csd/<RFC>/<name>". Passed to workerd as the TEST_FIXTURES binding.
+ */
+export function cfdiFixtureFiles(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const rel of listCfdiFixtures()) out[`cfdi/${rel}`] = readFixtureText("cfdi", rel);
+  out["cfdi/golden/verification.json"] = readFixtureText("cfdi", "golden", "verification.json");
+  const csd = fixturePath("csd");
+  for (const rfc of readdirSync(csd)) {
+    const dir = join(csd, rfc);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const name of readdirSync(dir)) {
+      const full = join(dir, name);
+      if (statSync(full).isFile()) out[`csd/${rfc}/${name}`] = readFileSync(full).toString("base64");
+    }
+  }
+  return out;
+}
