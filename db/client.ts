@@ -6,7 +6,7 @@ import { createClient } from "@libsql/client/web";
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
-import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+import type { BaseSQLiteDatabase, SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
 export type Schema = typeof schema;
@@ -39,6 +39,28 @@ export async function batchWrite(db: Db, statements: BatchItem<"sqlite">[]): Pro
   if (statements.length === 0) return;
   const [first, ...rest] = statements;
   await (db as unknown as Batchable).batch([first!, ...rest]);
+}
+
+/** D1 binds at most 100 parameters per statement; libSQL allows more, so D1's limit rules both. */
+const MAX_BOUND_PARAMETERS = 100;
+
+/**
+ * Multi-row inserts for a batch, split so that no statement binds more parameters than D1 allows.
+ * Rows must share their keys (the first row's count decides the chunk size).
+ */
+export function insertRows<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  rows: T["$inferInsert"][],
+): BatchItem<"sqlite">[] {
+  if (rows.length === 0) return [];
+  const perRow = Math.max(1, Object.keys(rows[0]!).length);
+  const chunk = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / perRow));
+  const statements: BatchItem<"sqlite">[] = [];
+  for (let i = 0; i < rows.length; i += chunk) {
+    statements.push(db.insert(table).values(rows.slice(i, i + chunk)) as unknown as BatchItem<"sqlite">);
+  }
+  return statements;
 }
 
 export { schema };

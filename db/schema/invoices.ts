@@ -15,6 +15,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { Finding } from "../../shared/invoices/record";
 import { INVOICE_STATUSES } from "../../shared/invoices/status";
 import { id, timestamps } from "./columns";
 
@@ -97,8 +98,8 @@ export const invoices = sqliteTable(
     paidMicros: integer("paid_micros").notNull().default(0),
     dueMicros: integer("due_micros").notNull().default(0),
     /** Engine findings for `not_valid` invoices: [{code, message, source: verification|validation}]. */
-    validationErrors: text("validation_errors", { mode: "json" }).$type<ValidationFinding[]>(),
-    validationWarnings: text("validation_warnings", { mode: "json" }).$type<ValidationFinding[]>(),
+    validationErrors: text("validation_errors", { mode: "json" }).$type<Finding[]>(),
+    validationWarnings: text("validation_warnings", { mode: "json" }).$type<Finding[]>(),
     isCancelled: integer("is_cancelled", { mode: "boolean" }).notNull().default(false),
     cancelledAt: text("cancelled_at"),
     isRead: integer("is_read", { mode: "boolean" }).notNull().default(false),
@@ -134,13 +135,6 @@ export const invoices = sqliteTable(
     index("invoices_task_idx").on(t.taskId),
   ],
 );
-
-export interface ValidationFinding {
-  code: string;
-  message: string;
-  source: "parse" | "verification" | "validation" | "preferences";
-  path?: string;
-}
 
 /** Conceptos. Quantities and amounts are exact decimal text. */
 export const invoiceItems = sqliteTable(
@@ -229,7 +223,7 @@ export const invoicePayments = sqliteTable(
     /** Pagos version: 2.0 or 1.0. */
     version: text("version").notNull(),
     status: text("status", { enum: ["valid", "not_valid"] }).notNull(),
-    validationErrors: text("validation_errors", { mode: "json" }).$type<ValidationFinding[]>(),
+    validationErrors: text("validation_errors", { mode: "json" }).$type<Finding[]>(),
     issuerTaxIdentifier: text("issuer_tax_identifier"),
     recipientTaxIdentifier: text("recipient_tax_identifier"),
     totalAmount: text("total_amount").notNull(),

@@ -125,3 +125,68 @@ export async function addMember(orgId: string, userId: string, role: string) {
     .insert(memberships)
     .values({ userId, organizationId: orgId, role: role as "owner", createdAt: now, updatedAt: now });
 }
+
+/** A CFDI fixture's text, by path under ../shared/fixtures/cfdi (e.g. "40/pagos/test-pago20-signed.xml"). */
+export function cfdiFixture(path: string): string {
+  const text = env.TEST_FIXTURES[`cfdi/${path}`];
+  if (text === undefined) throw new Error(`no fixture cfdi/${path}`);
+  return text;
+}
+
+/** Every CFDI fixture path under ../shared/fixtures/cfdi. */
+export const cfdiFixturePaths = () =>
+  Object.keys(env.TEST_FIXTURES)
+    .filter((k) => k.startsWith("cfdi/") && k.endsWith(".xml"))
+    .map((k) => k.slice("cfdi/".length))
+    .sort();
+
+/** Sends multipart/form-data: strings become file parts named `<field>.xml`/`.pdf` by content. */
+export async function callMultipart(
+  method: string,
+  path: string,
+  token: string | undefined,
+  parts: Record<string, string | Uint8Array | File>,
+  headers: Record<string, string> = {},
+) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(parts)) {
+    if (value instanceof File) form.append(name, value);
+    else {
+      const isPdf = typeof value !== "string" || value.startsWith("%PDF");
+      const type = isPdf ? "application/pdf" : "application/xml";
+      form.append(name, new File([value], `${name}.${isPdf ? "pdf" : "xml"}`, { type }));
+    }
+  }
+  const res = await exports.default.fetch(
+    new Request(`${BASE}${path}`, {
+      method,
+      headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: form,
+    }),
+  );
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+/** Uploads a CFDI as the receiver (`organizationId`) or the issuer (`providerId`). */
+export const uploadInvoice = (
+  token: string,
+  side: { organizationId?: string; providerId?: string },
+  xml: string,
+  extra: Record<string, string | Uint8Array> = {},
+) => {
+  const query = new URLSearchParams();
+  if (side.organizationId) query.set("organization_id", side.organizationId);
+  if (side.providerId) query.set("provider_id", side.providerId);
+  return callMultipart("POST", `/v1/invoices?${query}`, token, { invoiceXml: xml, ...extra });
+};
+
+/** An organization whose RFC is `rfc` (e.g. a fixture's Receptor), owned by `user`. */
+export const createOrgWithRfc = (user: TestUser, rfc: string, regime?: string) =>
+  createOrg(user, { taxIdentifier: rfc, taxRegimes: [regime ?? (rfc.length === 12 ? "601" : "612")] });

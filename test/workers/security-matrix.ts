@@ -4,7 +4,9 @@
  * forged token, expired token → 401; a member of another organization → 404; a role without the
  * permission → 403) and fails if any operation of the OpenAPI document has no entry here.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { createDb } from "../../db/client";
+import { invoices } from "../../db/schema";
 import type { Permission } from "../../shared/permissions";
 
 export interface Target {
@@ -78,6 +80,33 @@ async function orgSlug(ownerToken: string, orgId: string) {
   return { slug: ((await res.json()) as { slug: string }).slug };
 }
 
+/**
+ * Puts an invoice received by the organization straight into the database, so that matrix entries of
+ * invoice routes have one to address without depending on the upload path they do not test.
+ */
+export async function seedInvoice(_ownerToken: string, orgId: string) {
+  const id = crypto.randomUUID();
+  const now = new Date().toISOString();
+  await createDb(env).insert(invoices).values({
+    id,
+    organizationId: orgId,
+    status: "sent",
+    statusCode: 10,
+    uuid: crypto.randomUUID().toUpperCase(),
+    netPriceAmount: "100",
+    grossPriceAmount: "116",
+    grossPriceMicros: 116_000_000,
+    netPriceMicros: 100_000_000,
+    dueAmount: "116",
+    dueMicros: 116_000_000,
+    paymentMethod: "PPD",
+    source: "upload",
+    createdAt: now,
+    updatedAt: now,
+  });
+  return { invoiceId: id };
+}
+
 const org = (permission: Permission, request: (t: Target) => MatrixRequest): Entry => ({
   kind: "org",
   permission,
@@ -149,6 +178,23 @@ export const MATRIX: Record<string, Entry> = {
     setup: uploadPdf,
     request: (t) => ({ path: `/v1/files/${t.ids.fileId}/content` }),
   },
+  "POST /v1/invoices": org("invoices.write", (t) => ({
+    path: `/v1/invoices?organization_id=${t.orgId}`,
+    form: { invoiceXml: "<x/>" },
+  })),
+  "GET /v1/invoices/{id}": {
+    kind: "org",
+    permission: "invoices.read",
+    setup: seedInvoice,
+    request: (t) => ({ path: `/v1/invoices/${t.ids.invoiceId}` }),
+  },
+  "GET /v1/organizations/{organizationId}/invoice-preferences": org("invoice_preferences.read", (t) => ({
+    path: `/v1/organizations/${t.orgId}/invoice-preferences`,
+  })),
+  "PUT /v1/organizations/{organizationId}/invoice-preferences": org("invoice_preferences.update", (t) => ({
+    path: `/v1/organizations/${t.orgId}/invoice-preferences`,
+    body: { cfdiUses: ["G03"] },
+  })),
   "GET /v1/organizations/{organizationId}/health": org("organization.read", (t) => ({
     path: `/v1/organizations/${t.orgId}/health`,
   })),

@@ -8,12 +8,15 @@ import * as health from "./health";
 import * as invitationsOrganizations from "./invitations_organizations";
 import * as invitationsProviders from "./invitations_providers";
 import * as invitationsUsers from "./invitations_users";
+import * as invoicesCreate from "./invoices_create";
+import * as invoicesGet from "./invoices_get";
 import * as oauthLogout from "./oauth_logout";
 import * as oauthToken from "./oauth_token";
 import * as organizationsCreate from "./organizations_create";
 import * as organizationsDeletion from "./organizations_deletion";
 import * as organizationsGet from "./organizations_get";
 import * as organizationsHealth from "./organizations_health";
+import * as organizationsInvoicePreferences from "./organizations_invoice_preferences";
 import * as organizationsList from "./organizations_list";
 import * as organizationsUpdate from "./organizations_update";
 import * as providerOrganizations from "./provider_organizations";
@@ -47,6 +50,10 @@ const modules: Array<{ register(app: App): void }> = [
   invitationsOrganizations,
   providerOrganizations,
   files,
+  organizationsInvoicePreferences,
+  invoicesCreate,
+  // Static /v1/invoices/… paths must be registered above this one: Hono matches in order.
+  invoicesGet,
   devOutbox,
 ];
 

@@ -199,11 +199,30 @@ export interface UploadInput {
 
 export async function uploadFile(ctx: ActorContext, input: UploadInput): Promise<FileRow> {
   await requireOrgAccess(ctx, input.organizationId, "files.write");
-  const { formats, maxBytes } = FILE_RULES[input.type];
+  const { maxBytes } = FILE_RULES[input.type];
   if (input.requestSize !== undefined && input.requestSize > maxBytes + MULTIPART_OVERHEAD) {
     throw tooLarge(input.type, maxBytes);
   }
-  const upload = await input.readFile();
+  const row = await prepareFile(ctx, {
+    organizationId: input.organizationId,
+    type: input.type,
+    file: await input.readFile(),
+  });
+  await ctx.db.insert(files).values(row);
+  return row;
+}
+
+/**
+ * Checks a file against its type's rules and stores the bytes in R2, returning the row to insert
+ * without inserting it, so that callers writing a larger record (an invoice and its files) put the
+ * row in their own atomic batch. No access check: callers have already made theirs.
+ */
+export async function prepareFile(
+  ctx: ServiceContext & { userId?: string },
+  input: { organizationId: string; type: FileType; file: File },
+): Promise<FileRow> {
+  const { formats, maxBytes } = FILE_RULES[input.type];
+  const upload = input.file;
   if (upload.size > maxBytes) throw tooLarge(input.type, maxBytes);
   if (upload.size === 0) throw badRequest("empty_file", "The file is empty");
 
@@ -226,10 +245,10 @@ export async function uploadFile(ctx: ActorContext, input: UploadInput): Promise
     });
   }
   const now = nowIso();
-  const row: FileRow = {
+  return {
     id: crypto.randomUUID(),
     organizationId: input.organizationId,
-    uploadedByUserId: ctx.userId,
+    uploadedByUserId: ctx.userId ?? null,
     type: input.type,
     filename: cleanFilename(upload.name, input.type, format),
     contentType: FORMATS[format].mime,
@@ -240,8 +259,6 @@ export async function uploadFile(ctx: ActorContext, input: UploadInput): Promise
     createdAt: now,
     updatedAt: now,
   };
-  await ctx.db.insert(files).values(row);
-  return row;
 }
 
 /** A file the caller may read: found first, then the caller's membership of its organization checked. */

@@ -50,3 +50,30 @@ export async function requireOrgAccess(
   if (!roleCan(membership.role, permission)) throw forbidden();
   return { organizationId, role: membership.role, organization: membership.organization };
 }
+
+/**
+ * Access to a record shared by two organizations (an invoice: receiver and issuer). The actor needs
+ * the permission through at least one of them; the side it came through is returned so that per-side
+ * state (archive, preferences) uses the right one. Neither side → 404, as for one organization.
+ */
+export async function requireSharedAccess(
+  ctx: ActorContext,
+  sides: { organizationId: string | null; providerId: string | null },
+  permission: Permission,
+  what: string,
+): Promise<OrgAccess & { side: "organization" | "provider" }> {
+  let deniedByRole = false;
+  for (const side of ["organization", "provider"] as const) {
+    const id = side === "organization" ? sides.organizationId : sides.providerId;
+    if (!id) continue;
+    const membership = await findMembership(ctx, id);
+    if (!membership) continue;
+    if (!roleCan(membership.role, permission)) {
+      deniedByRole = true;
+      continue;
+    }
+    return { organizationId: id, role: membership.role, organization: membership.organization, side };
+  }
+  if (deniedByRole) throw forbidden();
+  throw notFound(what);
+}
