@@ -32,6 +32,7 @@ import { parseCfdi } from "../../shared/cfdi/parse";
 import { validateCfdi } from "../../shared/cfdi/validate";
 import { verifyCfdi } from "../../shared/cfdi/verify";
 import { AppError, badRequest, conflict } from "../../shared/errors";
+import { paymentState } from "../../shared/invoices/payment-status";
 import { preferencesError, preferenceViolations } from "../../shared/invoices/preferences";
 import { type InvoiceRecord, invoiceRecord } from "../../shared/invoices/record";
 import { normalizeRfc } from "../../shared/rfc";
@@ -293,8 +294,6 @@ export async function receiveInvoice(
   const id = crypto.randomUUID();
   const { items, taxes, localTaxes, ...fields } = record;
   const valid = record.status !== "not_valid";
-  // PUE is settled at issuance (seed 002's example); PPD is owed until payments arrive.
-  const paidInFull = valid && record.paymentMethod === "PUE";
   const row: InvoiceRow = {
     ...fields,
     id,
@@ -317,12 +316,13 @@ export async function receiveInvoice(
     completedAt: null,
     rejectedAt: null,
     paymentDueAt: null,
-    lastPaymentAt: paidInFull ? record.issuedAt : null,
-    fullyPaidAt: paidInFull ? record.issuedAt : null,
-    paidAmount: paidInFull ? record.grossPriceAmount : "0",
-    dueAmount: valid && !paidInFull ? record.grossPriceAmount : "0",
-    paidMicros: paidInFull ? record.grossPriceMicros : 0,
-    dueMicros: valid && !paidInFull ? record.grossPriceMicros : 0,
+    // Filled below from the one payment-state definition (PUE is settled at issuance).
+    lastPaymentAt: null,
+    fullyPaidAt: null,
+    paidAmount: "0",
+    dueAmount: "0",
+    paidMicros: 0,
+    dueMicros: 0,
     isCancelled: false,
     cancelledAt: null,
     isRead: false,
@@ -335,6 +335,8 @@ export async function receiveInvoice(
     createdAt: now,
     updatedAt: now,
   };
+
+  Object.assign(row, paymentState(row, [], []).fields);
 
   const itemRows: (typeof invoiceItems.$inferInsert)[] = [];
   const itemTaxRows: (typeof invoiceItemTaxes.$inferInsert)[] = [];
