@@ -178,6 +178,13 @@ export const MATRIX: Record<string, Entry> = {
     setup: uploadPdf,
     request: (t) => ({ path: `/v1/files/${t.ids.fileId}/content` }),
   },
+  "POST /v1/files/upload-tokens": org("files.write", (t) => ({
+    path: `/v1/files/upload-tokens?type=other&organization_id=${t.orgId}`,
+  })),
+  "POST /v1/files/uploads": {
+    kind: "public",
+    why: "authorized by an upload token (`Authorization: Upload …`), not a bearer; file-upload-tokens.test.ts covers its 401s, 403 and 404",
+  },
   "POST /v1/invoices": org("invoices.write", (t) => ({
     path: `/v1/invoices?organization_id=${t.orgId}`,
     form: { invoiceXml: "<x/>" },

@@ -34,7 +34,7 @@ export const FileSchema = z
   })
   .openapi("File");
 
-const UploadQuery = z.object({
+export const UploadQuery = z.object({
   type: z
     .enum(FILE_TYPES)
     .openapi({ description: "What the file is; decides the formats and size accepted" }),
@@ -56,7 +56,7 @@ export const uploadRoute = authedRoute(
       "Multipart form with the field `file`. The format is recognised from the bytes, not only the declared type:",
       "PDF for invoice_pdf, deductible_pdf, tax_identification_document, purchase_order_pdf, good_standing_document and other;",
       "PNG, JPEG or PDF for payment_proof, payment_proof_deductible, sales_receipt and bank_account_instructions_pdf;",
-      "UTF-8 XML for invoice_xml and deductible_xml; ZIP for deductibles_upload_zip and expenses_upload_zip;",
+      "UTF-8 XML for invoice_xml and deductible_xml; ZIP for deductibles_upload_zip, expenses_upload_zip and invoices_upload_zip;",
       "a DER or PEM certificate for fiel_cert_file and csd_cert_file, a DER or PEM private key for fiel_key_file and csd_key_file.",
       `Limits: documents ${mib(SIZE_LIMITS.document)}, XML ${mib(SIZE_LIMITS.xml)}, ZIP ${mib(SIZE_LIMITS.zip)},`,
       `certificates and keys ${SIZE_LIMITS.credential / 1024} KiB (413 \`file_too_large\`). A format that does not fit the type is`,

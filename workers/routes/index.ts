@@ -4,6 +4,7 @@ import * as authPasswordReset from "./auth_password_reset";
 import * as devOutbox from "./dev_outbox";
 import * as docs from "./docs";
 import * as files from "./files";
+import * as filesUploadTokens from "./files_upload_tokens";
 import * as health from "./health";
 import * as invitationsOrganizations from "./invitations_organizations";
 import * as invitationsProviders from "./invitations_providers";
@@ -50,6 +51,7 @@ const modules: Array<{ register(app: App): void }> = [
   invitationsOrganizations,
   providerOrganizations,
   files,
+  filesUploadTokens,
   organizationsInvoicePreferences,
   invoicesCreate,
   // Static /v1/invoices/… paths must be registered above this one: Hono matches in order.

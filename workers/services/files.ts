@@ -4,17 +4,27 @@
  * object; the metadata (who, what type, which name) is a row of `files` per upload. The upload type
  * decides which formats and how many bytes are accepted, and the format is decided by the bytes
  * themselves (magic numbers), never by the Content-Type the client declared alone.
+ *
+ * Upload tokens: a signed, 10-minute capability to upload one type of file into one organization
+ * as one user, so a browser can send the bytes directly without holding an access token. The bearer
+ * upload and the token upload end in the same `uploadFile`, which checks the user's membership again.
  */
 import { eq } from "drizzle-orm";
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { files } from "../../db/schema";
 import { sha256Hex } from "../../shared/auth/crypto";
-import { AppError, badRequest, notFound } from "../../shared/errors";
+import { AppError, badRequest, notFound, unauthorized } from "../../shared/errors";
+import { ZIP_LIMITS } from "../../shared/zip";
 import { type ActorContext, nowIso, type ServiceContext } from "./context";
 import { requireOrgAccess } from "./tenancy";
+import { ISSUER, signingKey } from "./tokens";
 
 export type FileRow = typeof files.$inferSelect;
 
-/** The seed's upload type enum, plus the CSD certificate and key its description names. */
+/**
+ * The seed's upload type enum, plus the CSD certificate and key its description names and the invoice
+ * ZIP that `POST /v1/invoices/zip-uploads` imports (its `invoicesUploadZipId`).
+ */
 export const FILE_TYPES = [
   "payment_proof",
   "invoice_xml",
@@ -34,6 +44,7 @@ export const FILE_TYPES = [
   "bank_account_instructions_pdf",
   "csd_cert_file",
   "csd_key_file",
+  "invoices_upload_zip",
 ] as const;
 export type FileType = (typeof FILE_TYPES)[number];
 
@@ -135,9 +146,14 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 /**
  * Size limits. ZIPs stop at 25 MiB because the Worker holds an upload in memory to hash it (the key is
- * the SHA-256 of the bytes) and a Worker has 128 MB.
+ * the SHA-256 of the bytes) and a Worker has 128 MB; the ZIP reader refuses larger archives too.
  */
-export const SIZE_LIMITS = { document: 10 * MiB, xml: 5 * MiB, credential: 64 * KiB, zip: 25 * MiB } as const;
+export const SIZE_LIMITS = {
+  document: 10 * MiB,
+  xml: 5 * MiB,
+  credential: 64 * KiB,
+  zip: ZIP_LIMITS.archiveBytes,
+} as const;
 
 const IMAGE_OR_PDF: Format[] = ["png", "jpeg", "pdf"];
 const rule = (formats: Format[], maxBytes: number) => ({ formats, maxBytes });
@@ -160,6 +176,7 @@ export const FILE_RULES: Record<FileType, { formats: Format[]; maxBytes: number 
   csd_key_file: rule(["private_key"], SIZE_LIMITS.credential),
   deductibles_upload_zip: rule(["zip"], SIZE_LIMITS.zip),
   expenses_upload_zip: rule(["zip"], SIZE_LIMITS.zip),
+  invoices_upload_zip: rule(["zip"], SIZE_LIMITS.zip),
 };
 
 /** Room for the multipart framing around the file when judging a request by its Content-Length. */
@@ -193,8 +210,11 @@ export interface UploadInput {
   type: FileType;
   /** The request's Content-Length, when known: an oversized upload is refused before it is read. */
   requestSize?: number;
-  /** Reads the uploaded file; called only once the caller may upload to the organization. */
-  readFile(): Promise<File>;
+  /**
+   * Reads the uploaded file; called only once the caller may upload to the organization. A reader that
+   * streams may stop after `maxBytes + 1` bytes: the size check below refuses that file all the same.
+   */
+  readFile(maxBytes: number): Promise<File>;
 }
 
 export async function uploadFile(ctx: ActorContext, input: UploadInput): Promise<FileRow> {
@@ -206,7 +226,7 @@ export async function uploadFile(ctx: ActorContext, input: UploadInput): Promise
   const row = await prepareFile(ctx, {
     organizationId: input.organizationId,
     type: input.type,
-    file: await input.readFile(),
+    file: await input.readFile(maxBytes),
   });
   await ctx.db.insert(files).values(row);
   return row;
@@ -259,6 +279,73 @@ export async function prepareFile(
     createdAt: now,
     updatedAt: now,
   };
+}
+
+export const UPLOAD_TOKEN_TTL_SECONDS = 600;
+// Its own audience and `typ`: an access token is never an upload token, and an upload token never
+// authenticates anything else.
+const UPLOAD_AUDIENCE = "timbre-upload";
+const UPLOAD_TYP = "timbre-upload+jwt";
+
+export interface UploadToken {
+  uploadToken: string;
+  expiresAt: string;
+}
+
+/** A capability to upload one `type` into the organization as the caller, for 10 minutes. */
+export async function issueUploadToken(
+  ctx: ActorContext,
+  input: { organizationId: string; type: FileType },
+): Promise<UploadToken> {
+  await requireOrgAccess(ctx, input.organizationId, "files.write");
+  const expiresAt = Math.floor(Date.now() / 1000) + UPLOAD_TOKEN_TTL_SECONDS;
+  const uploadToken = await new SignJWT({ org: input.organizationId, type: input.type })
+    .setProtectedHeader({ alg: "HS256", typ: UPLOAD_TYP })
+    .setSubject(ctx.userId)
+    .setIssuer(ISSUER)
+    .setAudience(UPLOAD_AUDIENCE)
+    .setIssuedAt()
+    .setJti(crypto.randomUUID())
+    .setExpirationTime(expiresAt)
+    .sign(signingKey(ctx));
+  return { uploadToken, expiresAt: new Date(expiresAt * 1000).toISOString() };
+}
+
+async function verifyUploadToken(ctx: ServiceContext, token: string) {
+  let payload: { sub?: unknown; org?: unknown; type?: unknown };
+  try {
+    ({ payload } = await jwtVerify(token, signingKey(ctx), {
+      issuer: ISSUER,
+      audience: UPLOAD_AUDIENCE,
+      typ: UPLOAD_TYP,
+      algorithms: ["HS256"],
+    }));
+  } catch (e) {
+    if (e instanceof joseErrors.JWTExpired)
+      throw unauthorized("The upload token has expired; request a new one", "upload_token_expired");
+    throw unauthorized("The upload token is invalid", "invalid_upload_token");
+  }
+  const { sub, org, type } = payload;
+  if (typeof sub !== "string" || typeof org !== "string" || !FILE_TYPES.includes(type as FileType)) {
+    throw unauthorized("The upload token is invalid", "invalid_upload_token");
+  }
+  return { userId: sub, organizationId: org, type: type as FileType };
+}
+
+/**
+ * Stores a file sent with an upload token. The token names the user, organization and type; the user
+ * must still hold files.write there when the bytes arrive (a removed member gets 404, as anywhere).
+ */
+export async function uploadWithToken(
+  ctx: ServiceContext,
+  token: string,
+  input: Pick<UploadInput, "requestSize" | "readFile">,
+): Promise<FileRow> {
+  const claims = await verifyUploadToken(ctx, token);
+  return uploadFile(
+    { ...ctx, userId: claims.userId },
+    { ...input, organizationId: claims.organizationId, type: claims.type },
+  );
 }
 
 /** A file the caller may read: found first, then the caller's membership of its organization checked. */

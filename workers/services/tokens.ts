@@ -9,14 +9,15 @@ import { unauthorized } from "../../shared/errors";
 import type { AuthContext } from "../env";
 import type { ServiceContext } from "./context";
 
-const ISSUER = "timbre";
+export const ISSUER = "timbre";
 const AUDIENCE = "timbre-api";
 const encoder = new TextEncoder();
 
 export const accessTokenTtl = (ctx: Pick<ServiceContext, "env">) =>
   Number(ctx.env.ACCESS_TOKEN_TTL_SECONDS ?? 900);
 
-function signingKey(ctx: Pick<ServiceContext, "env">) {
+/** The one HS256 key of every token Timbre signs; each kind has its own audience and `typ`. */
+export function signingKey(ctx: Pick<ServiceContext, "env">) {
   const secret = ctx.env.TOKEN_SIGNING_KEY;
   if (!secret || secret.length < 32)
     throw new Error("TOKEN_SIGNING_KEY must be set to at least 32 characters");
