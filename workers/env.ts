@@ -23,7 +23,11 @@ export interface AppBindings {
 }
 
 /** Messages on the JOBS queue. The dedupe key is minted by the producer so retries keep it. */
-export type JobMessage = { type: "outbox.deliver"; messageId: string } | { type: "ping"; id: string };
+export type JobMessage =
+  | { type: "outbox.deliver"; messageId: string }
+  | { type: "ping"; id: string }
+  /** Documents [from, to) of a ZIP import task, in archive order (workers/jobs/zip-import.ts). */
+  | { type: "invoices.zip_import"; taskId: string; from: number; to: number };
 
 export interface AuthContext {
   userId: string;

@@ -5,8 +5,16 @@
  * permission → 403) and fails if any operation of the OpenAPI document has no entry here.
  */
 import { env, exports } from "cloudflare:workers";
-import { createDb } from "../../db/client";
-import { invoices } from "../../db/schema";
+import { batchWrite, createDb } from "../../db/client";
+import {
+  invoiceItems,
+  invoiceItemTaxes,
+  invoices,
+  invoiceTaxes,
+  paymentInvoices,
+  payments,
+} from "../../db/schema";
+import { STATUS_CODES } from "../../shared/invoices/status";
 import type { Permission } from "../../shared/permissions";
 
 export interface Target {
@@ -82,29 +90,172 @@ async function orgSlug(ownerToken: string, orgId: string) {
 
 /**
  * Puts an invoice received by the organization straight into the database, so that matrix entries of
- * invoice routes have one to address without depending on the upload path they do not test.
+ * invoice routes have one to address without depending on the upload path they do not test. `over`
+ * sets other columns (e.g. a status the upload path never produces); statusCode follows the status.
  */
-export async function seedInvoice(_ownerToken: string, orgId: string) {
+export async function seedInvoice(
+  _ownerToken: string,
+  orgId: string,
+  over: Partial<typeof invoices.$inferInsert> = {},
+) {
   const id = crypto.randomUUID();
   const now = new Date().toISOString();
-  await createDb(env).insert(invoices).values({
-    id,
-    organizationId: orgId,
-    status: "sent",
-    statusCode: 10,
-    uuid: crypto.randomUUID().toUpperCase(),
-    netPriceAmount: "100",
-    grossPriceAmount: "116",
-    grossPriceMicros: 116_000_000,
-    netPriceMicros: 100_000_000,
-    dueAmount: "116",
-    dueMicros: 116_000_000,
-    paymentMethod: "PPD",
-    source: "upload",
-    createdAt: now,
-    updatedAt: now,
-  });
+  await createDb(env)
+    .insert(invoices)
+    .values({
+      id,
+      organizationId: orgId,
+      status: "sent",
+      statusCode: STATUS_CODES[over.status ?? "sent"],
+      uuid: crypto.randomUUID().toUpperCase(),
+      netPriceAmount: "100",
+      grossPriceAmount: "116",
+      grossPriceMicros: 116_000_000,
+      netPriceMicros: 100_000_000,
+      dueAmount: "116",
+      dueMicros: 116_000_000,
+      paymentMethod: "PPD",
+      source: "upload",
+      createdAt: now,
+      updatedAt: now,
+      ...over,
+    });
   return { invoiceId: id };
+}
+
+/**
+ * An invoice outside the CFDI system (payment method EXT), accepted, in USD, put straight into the
+ * database with its items and taxes: no route creates EXT invoices (the seed has none), and item
+ * edits need one. Amounts, by hand: Licencia 1 × 1000.00 + IVA 16 % 160.00 = 1160.00; Soporte
+ * 3 × 33.333333 = 100.00 + IVA 16 % 16.00 − ISR 10 % 10.00 = 106.00; invoice 1100.00 + 176.00 − 10.00
+ * = 1266.00.
+ */
+export async function seedExtInvoice(
+  _ownerToken: string,
+  orgId: string,
+  over: Partial<typeof invoices.$inferInsert> = {},
+) {
+  const now = new Date().toISOString();
+  const id = crypto.randomUUID();
+  const ids = {
+    invoiceId: id,
+    item1Id: crypto.randomUUID(),
+    item2Id: crypto.randomUUID(),
+    tax1Id: crypto.randomUUID(),
+    tax2Id: crypto.randomUUID(),
+    tax3Id: crypto.randomUUID(),
+    ivaGroupId: crypto.randomUUID(),
+    isrGroupId: crypto.randomUUID(),
+  };
+  const stamp = { createdAt: now, updatedAt: now };
+  const tax = (taxId: string, code: string, isWithholding: boolean, rate: string) => ({
+    invoiceId: id,
+    taxId,
+    code,
+    isWithholding,
+    factor: "Tasa" as const,
+    rate,
+    ...stamp,
+  });
+  const db = createDb(env);
+  await batchWrite(db, [
+    db.insert(invoices).values({
+      id,
+      organizationId: orgId,
+      status: "accepted",
+      statusCode: 20,
+      paymentMethod: "EXT",
+      currencyCode: "USD",
+      originalCurrencyCode: "USD",
+      issuerName: "Foreign Supplier Inc",
+      issuerCountry: "USA",
+      netPriceAmount: "1100.00",
+      transferredTaxAmount: "176.00",
+      withheldTaxAmount: "10.00",
+      grossPriceAmount: "1266.00",
+      netPriceMicros: 1_100_000_000,
+      taxMicros: 166_000_000,
+      grossPriceMicros: 1_266_000_000,
+      dueAmount: "1266.00",
+      dueMicros: 1_266_000_000,
+      acceptedAt: now,
+      source: "upload",
+      ...stamp,
+      ...over,
+    }),
+    db.insert(invoiceItems).values([
+      {
+        id: ids.item1Id,
+        invoiceId: id,
+        position: 1,
+        quantity: "1",
+        description: "Licencia",
+        netUnitPriceAmount: "1000.00",
+        netPriceAmount: "1000.00",
+        grossPriceAmount: "1160.00",
+        ...stamp,
+      },
+      {
+        id: ids.item2Id,
+        invoiceId: id,
+        position: 2,
+        quantity: "3",
+        description: "Soporte",
+        netUnitPriceAmount: "33.333333",
+        netPriceAmount: "100.00",
+        grossPriceAmount: "106.00",
+        ...stamp,
+      },
+    ]),
+    db.insert(invoiceItemTaxes).values([
+      {
+        ...tax("002", "IVA", false, "0.160000"),
+        id: ids.tax1Id,
+        invoiceItemId: ids.item1Id,
+        baseAmount: "1000.00",
+        value: "160.00",
+      },
+      {
+        ...tax("002", "IVA", false, "0.160000"),
+        id: ids.tax2Id,
+        invoiceItemId: ids.item2Id,
+        baseAmount: "100.00",
+        value: "16.00",
+      },
+      {
+        ...tax("001", "ISR", true, "0.100000"),
+        id: ids.tax3Id,
+        invoiceItemId: ids.item2Id,
+        baseAmount: "100.00",
+        value: "10.00",
+      },
+    ]),
+    db.insert(invoiceTaxes).values([
+      { ...tax("002", "IVA", false, "0.160000"), id: ids.ivaGroupId, baseAmount: "1100.00", value: "176.00" },
+      { ...tax("001", "ISR", true, "0.100000"), id: ids.isrGroupId, rate: null, value: "10.00" },
+    ]),
+  ]);
+  return ids;
+}
+
+/** Puts a ZIP import task of the organization straight into the database, for GET /v1/tasks/{id}. */
+async function seedTask(_ownerToken: string, orgId: string) {
+  const { tasks } = await import("../../db/schema");
+  const id = crypto.randomUUID();
+  const now = new Date().toISOString();
+  await createDb(env)
+    .insert(tasks)
+    .values({
+      id,
+      organizationId: orgId,
+      type: "invoices_zip_import",
+      status: "pending",
+      input: { fileId: crypto.randomUUID(), ignored: [], ignoredCount: 0 },
+      total: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
+  return { taskId: id };
 }
 
 const org = (permission: Permission, request: (t: Target) => MatrixRequest): Entry => ({
@@ -194,6 +345,52 @@ export const MATRIX: Record<string, Entry> = {
     permission: "invoices.read",
     setup: seedInvoice,
     request: (t) => ({ path: `/v1/invoices/${t.ids.invoiceId}` }),
+  },
+  "PATCH /v1/invoices/{id}": {
+    kind: "org",
+    permission: "invoices.write",
+    setup: seedInvoice,
+    request: (t) => ({ path: `/v1/invoices/${t.ids.invoiceId}`, body: { isRead: true } }),
+  },
+  "PATCH /v1/invoices": org("invoices.write", (t) => ({
+    path: `/v1/invoices?organization_id=${t.orgId}`,
+    body: { isRead: true },
+  })),
+  "PATCH /v1/invoices/status": {
+    kind: "org",
+    permission: "invoices.status",
+    setup: seedInvoice,
+    request: (t) => ({
+      path: "/v1/invoices/status",
+      body: { invoiceIds: [t.ids.invoiceId], status: "accepted" },
+    }),
+  },
+  "PATCH /v1/invoice-items/{id}": {
+    kind: "org",
+    permission: "invoices.write",
+    setup: seedExtInvoice,
+    request: (t) => ({ path: `/v1/invoice-items/${t.ids.item1Id}`, body: { description: "Otra" } }),
+  },
+  "POST /v1/invoice-item-taxes": {
+    kind: "org",
+    permission: "invoices.write",
+    setup: seedExtInvoice,
+    request: (t) => ({
+      path: "/v1/invoice-item-taxes",
+      body: { invoiceItemId: t.ids.item1Id, taxId: "003", rate: 0.08 },
+    }),
+  },
+  "PATCH /v1/invoice-item-taxes/{id}": {
+    kind: "org",
+    permission: "invoices.write",
+    setup: seedExtInvoice,
+    request: (t) => ({ path: `/v1/invoice-item-taxes/${t.ids.tax1Id}`, body: { rate: 0.08 } }),
+  },
+  "DELETE /v1/invoice-item-taxes/{id}": {
+    kind: "org",
+    permission: "invoices.write",
+    setup: seedExtInvoice,
+    request: (t) => ({ path: `/v1/invoice-item-taxes/${t.ids.tax1Id}` }),
   },
   "GET /v1/organizations/{organizationId}/invoice-preferences": org("invoice_preferences.read", (t) => ({
     path: `/v1/organizations/${t.orgId}/invoice-preferences`,
@@ -291,4 +488,118 @@ export const MATRIX: Record<string, Entry> = {
       ];
     }),
   ),
+
+  // ZIP imports and their tasks.
+  "POST /v1/invoices/zip-uploads": org("invoices.write", (t) => ({
+    path: `/v1/invoices/zip-uploads?organization_id=${t.orgId}`,
+    body: { invoicesUploadZipId: crypto.randomUUID() },
+  })),
+  "GET /v1/tasks/{id}": {
+    kind: "org",
+    permission: "invoices.read",
+    setup: seedTask,
+    request: (t) => ({ path: `/v1/tasks/${t.ids.taskId}` }),
+  },
+
+  // Payments, complements and downloads.
+  "POST /v1/invoice-payments": {
+    kind: "org",
+    permission: "invoices.write",
+    setup: seedInvoice,
+    request: (t) => ({
+      path: `/v1/invoice-payments?invoice_ids=${t.ids.invoiceId}`,
+      form: { invoicePaymentXml: "<x/>" },
+    }),
+  },
+  "POST /v1/payments": {
+    kind: "org",
+    permission: "invoices.status",
+    setup: (token, orgId) => seedInvoice(token, orgId, { status: "accepted" }),
+    request: (t) => ({
+      path: "/v1/payments",
+      body: {
+        invoiceIds: [t.ids.invoiceId],
+        paymentTrackingNumber: "MBAN01002403200001",
+        paymentIssuerBankId: "012",
+        paymentRecipientBankIdentifier: "032180000118359719",
+        paidAt: "2024-03-20",
+      },
+    }),
+  },
+  "DELETE /v1/payments/{id}": {
+    kind: "org",
+    permission: "invoices.status",
+    setup: seedPayment,
+    request: (t) => ({ path: `/v1/payments/${t.ids.paymentId}` }),
+  },
+  "GET /v1/invoices/{id}/download": {
+    kind: "org",
+    permission: "invoices.read",
+    setup: seedInvoice,
+    request: (t) => ({ path: `/v1/invoices/${t.ids.invoiceId}/download` }),
+  },
+  "GET /v1/downloads": {
+    kind: "public",
+    why: "authorized by the signed link's token, not a bearer; invoice-payments.test.ts covers its 401s and the 404 after access is lost",
+  },
+
+  // Invoice listings: Tatem's list, balance and value lists, Syntage's and Contafy's listings.
+  ...Object.fromEntries(
+    [
+      "",
+      "/balance",
+      "/product-keys",
+      "/payment-forms",
+      "/payment-methods",
+      "/cfdi-uses",
+      "/entity-types",
+    ].map((suffix): [string, Entry] => [
+      `GET /v1/invoices${suffix}`,
+      org("invoices.read", (t) => ({ path: `/v1/invoices${suffix}?provider_id=${t.orgId}` })),
+    ]),
+  ),
+  "GET /v1/taxpayers/{rfc}/invoices": {
+    kind: "org",
+    permission: "invoices.read",
+    setup: orgRfc,
+    request: (t) => ({ path: `/v1/taxpayers/${t.ids.rfc}/invoices` }),
+  },
+  "GET /v1/api/invoices": org("invoices.read", (t) => ({ path: `/v1/api/invoices?profileId=${t.orgId}` })),
 };
+
+/** A paid invoice of the organization and the manual payment that paid it, straight into the database. */
+async function seedPayment(ownerToken: string, orgId: string) {
+  const { invoiceId } = await seedInvoice(ownerToken, orgId, {
+    status: "paid",
+    paidAmount: "116",
+    paidMicros: 116_000_000,
+    dueAmount: "0",
+    dueMicros: 0,
+  });
+  const paymentId = crypto.randomUUID();
+  const now = new Date().toISOString();
+  const db = createDb(env);
+  await batchWrite(db, [
+    db.insert(payments).values({
+      id: paymentId,
+      organizationId: orgId,
+      referenceNumber: "1234567",
+      paidAt: "2024-03-20",
+      amount: "116",
+      createdAt: now,
+      updatedAt: now,
+    }),
+    db.insert(paymentInvoices).values({ paymentId, invoiceId, amount: "116", previousStatus: "accepted" }),
+  ]);
+  return { invoiceId, paymentId };
+}
+
+/** The organization's RFC, the taxpayer id of the Syntage listing. */
+async function orgRfc(ownerToken: string, orgId: string) {
+  const res = await exports.default.fetch(
+    new Request(`http://timbre.test/v1/organizations/${orgId}`, {
+      headers: { authorization: `Bearer ${ownerToken}` },
+    }),
+  );
+  return { rfc: ((await res.json()) as { taxIdentifier: string }).taxIdentifier };
+}

@@ -7,6 +7,7 @@ import type { AppBindings, JobMessage } from "../env";
 import { createLogger } from "../middleware/logger";
 import type { ServiceContext } from "../services/context";
 import { deliverOutboxMessage } from "../services/outbox";
+import { abandonZipImportSlice, runZipImport } from "./zip-import";
 
 export function jobContext(
   env: AppBindings,
@@ -27,17 +28,33 @@ export async function handleJob(ctx: ServiceContext, job: JobMessage): Promise<u
       return deliverOutboxMessage(ctx, job.messageId);
     case "ping":
       return "pong";
+    case "invoices.zip_import":
+      return runZipImport(ctx, job);
   }
 }
 
 export async function consumeJobs(batch: MessageBatch<JobMessage>, env: AppBindings, exec: ExecutionContext) {
   if (batch.queue.endsWith("-dlq")) {
-    // Dead letters are kept for inspection in the logs, then acknowledged.
+    // Dead letters are kept for inspection in the logs, then acknowledged. A ZIP import slice first
+    // records its unprocessed entries as failed, so that its task can still complete.
     for (const message of batch.messages) {
-      createLogger({ queue: batch.queue, messageId: message.id })("error", "dead-lettered job", {
-        body: message.body,
+      const ctx = jobContext(env, exec, {
+        queue: batch.queue,
+        messageId: message.id,
+        job: message.body.type,
       });
-      message.ack();
+      ctx.log("error", "dead-lettered job", { body: message.body });
+      try {
+        if (message.body.type === "invoices.zip_import") {
+          ctx.log("info", "zip import slice abandoned", {
+            result: await abandonZipImportSlice(ctx, message.body),
+          });
+        }
+        message.ack();
+      } catch (e) {
+        ctx.log("warn", "dead letter not handled; will retry", { error: String(e) });
+        message.retry({ delaySeconds: Math.min(300, 2 ** message.attempts) });
+      }
     }
     return;
   }

@@ -1,5 +1,6 @@
 // Every route module, registered in one place. A route missing here is missing from the API and the docs.
 import type { App } from "../app";
+import * as apiInvoices from "./api_invoices";
 import * as authPasswordReset from "./auth_password_reset";
 import * as devOutbox from "./dev_outbox";
 import * as docs from "./docs";
@@ -9,8 +10,16 @@ import * as health from "./health";
 import * as invitationsOrganizations from "./invitations_organizations";
 import * as invitationsProviders from "./invitations_providers";
 import * as invitationsUsers from "./invitations_users";
+import * as invoiceItems from "./invoice_items";
+import * as invoicePayments from "./invoice_payments";
+import * as invoicesBulk from "./invoices_bulk";
 import * as invoicesCreate from "./invoices_create";
+import * as invoicesDownload from "./invoices_download";
 import * as invoicesGet from "./invoices_get";
+import * as invoicesList from "./invoices_list";
+import * as invoicesListValues from "./invoices_list_values";
+import * as invoicesUpdate from "./invoices_update";
+import * as invoicesZipUploads from "./invoices_zip_uploads";
 import * as oauthLogout from "./oauth_logout";
 import * as oauthToken from "./oauth_token";
 import * as organizationsCreate from "./organizations_create";
@@ -20,7 +29,10 @@ import * as organizationsHealth from "./organizations_health";
 import * as organizationsInvoicePreferences from "./organizations_invoice_preferences";
 import * as organizationsList from "./organizations_list";
 import * as organizationsUpdate from "./organizations_update";
+import * as payments from "./payments";
 import * as providerOrganizations from "./provider_organizations";
+import * as tasksGet from "./tasks_get";
+import * as taxpayersInvoices from "./taxpayers_invoices";
 import * as trustedDevicesCreate from "./trusted_devices_create";
 import * as userOrganizationsList from "./user_organizations_list";
 import * as userOrganizationsUpdate from "./user_organizations_update";
@@ -54,8 +66,20 @@ const modules: Array<{ register(app: App): void }> = [
   filesUploadTokens,
   organizationsInvoicePreferences,
   invoicesCreate,
+  invoicesBulk,
+  invoicesZipUploads,
+  tasksGet,
+  invoicesDownload,
+  invoicePayments,
+  payments,
+  invoicesList,
+  invoicesListValues,
+  taxpayersInvoices,
+  apiInvoices,
   // Static /v1/invoices/… paths must be registered above this one: Hono matches in order.
   invoicesGet,
+  invoicesUpdate,
+  invoiceItems,
   devOutbox,
 ];
 

@@ -100,9 +100,9 @@ export const patchRoute = authedRoute({
     "Only a member managing the organization side (providers.manage) sets creditDays/creditPeriod (else 403 " +
     "`organization_side_only`); only the provider side sets bankAccountId, referenceNumber and " +
     "bankAccountInstructionsFileId (else 403 `provider_side_only`), unless the provider has no members of its " +
-    "own and is managed by the organization. All listed relationships change or none does. `update_invoices`: " +
-    "recalculating the paymentDueAt of unpaid invoices belongs to the invoice inbox; until it exists there " +
-    "are no invoices and the flag changes nothing.",
+    "own and is managed by the organization. All listed relationships change or none does. `update_invoices=true`: " +
+    "the accepted (unpaid) invoices between each pair get their paymentDueAt recalculated from the new terms, " +
+    "in the same all-or-nothing write.",
   request: {
     query: z.object({ update_invoices: QueryBoolean.default(false) }),
     body: jsonBody(UpdateProviderOrganization),
@@ -119,7 +119,9 @@ export function register(app: App) {
   app.openapi(patchRoute, async (c) => {
     const { organizationId, providerId, providerOrganizations, ...changes } = c.req.valid("json");
     const pairs = providerOrganizations ?? [{ organizationId: organizationId!, providerId: providerId! }];
-    await updateProviderOrganizations(actorContext(c), pairs, changes);
+    await updateProviderOrganizations(actorContext(c), pairs, changes, {
+      updateInvoices: c.req.valid("query").update_invoices,
+    });
     return c.json({ success: true as const }, 200);
   });
 }

@@ -4,6 +4,7 @@
  * way out, and no arithmetic is ever done on the converted values.
  */
 import { presentFile } from "./files";
+import { presentInvoicePayments } from "./invoice-payment-state";
 import type { InvoiceDetail, InvoiceRow } from "./invoices";
 
 export const amount = (value: string | null | undefined): number | null =>
@@ -132,5 +133,6 @@ export function presentInvoice(detail: InvoiceDetail, origin: string) {
       rate: amount(tax.rate)!,
       value: amount(tax.value)!,
     })),
+    ...presentInvoicePayments(detail.payments, origin),
   };
 }

@@ -38,6 +38,7 @@ import { type InvoiceRecord, invoiceRecord } from "../../shared/invoices/record"
 import { normalizeRfc } from "../../shared/rfc";
 import { type ActorContext, nowIso } from "./context";
 import { type FileRow, prepareFile } from "./files";
+import { type InvoicePaymentDetail, loadInvoicePaymentDetail } from "./invoice-payment-state";
 import { requireOrgAccess, requireSharedAccess } from "./tenancy";
 
 export type InvoiceRow = typeof invoices.$inferSelect;
@@ -87,6 +88,11 @@ export interface ReceiveInvoiceInput {
   readFiles(): Promise<InvoiceFiles>;
   source?: "upload" | "zip";
   taskId?: string;
+  /**
+   * More statements for the invoice's own atomic batch: a ZIP import records its task item there, so
+   * an entry whose invoice was written is never received twice, even if the job dies right after.
+   */
+  alsoWrite?(invoice: InvoiceRow): BatchItem<"sqlite">[];
 }
 
 interface Sides {
@@ -123,8 +129,11 @@ async function linkedOrganization(
   return row?.organization ?? null;
 }
 
-/** The caller's side, checked before any byte of the upload is read. */
-async function callerAccess(ctx: ActorContext, input: ReceiveInvoiceInput) {
+/** The caller's side, checked before any byte of the upload is read (a ZIP import checks it too). */
+export async function callerAccess(
+  ctx: ActorContext,
+  input: Pick<ReceiveInvoiceInput, "organizationId" | "providerId">,
+) {
   if (input.organizationId) return requireOrgAccess(ctx, input.organizationId, "invoices.write");
   if (input.providerId) return requireOrgAccess(ctx, input.providerId, "invoices.write");
   throw badRequest(
@@ -382,6 +391,7 @@ export async function receiveInvoice(
         uuid: row.uuid,
         source: row.source,
       }),
+      ...(input.alsoWrite?.(row) ?? []),
     ]);
   } catch (error) {
     // A concurrent upload of the same UUID won the race, or the other side already holds it.
@@ -405,6 +415,7 @@ export interface InvoiceDetail {
   files: Map<string, FileRow>;
   organization: Pick<OrganizationRow, "id" | "name" | "taxIdentifier"> | null;
   provider: Pick<OrganizationRow, "id" | "name" | "taxIdentifier"> | null;
+  payments: InvoicePaymentDetail;
 }
 
 /** An invoice the actor may read (either side, `invoices.read`), or 404. */
@@ -420,7 +431,7 @@ export async function getInvoice(
 }
 
 export async function loadInvoiceDetail(db: Db, invoice: InvoiceRow): Promise<InvoiceDetail> {
-  const [items, itemTaxes, taxes, localTaxes] = await Promise.all([
+  const [items, itemTaxes, taxes, localTaxes, payments] = await Promise.all([
     db
       .select()
       .from(invoiceItems)
@@ -429,6 +440,7 @@ export async function loadInvoiceDetail(db: Db, invoice: InvoiceRow): Promise<In
     db.select().from(invoiceItemTaxes).where(eq(invoiceItemTaxes.invoiceId, invoice.id)),
     db.select().from(invoiceTaxes).where(eq(invoiceTaxes.invoiceId, invoice.id)),
     db.select().from(invoiceLocalTaxes).where(eq(invoiceLocalTaxes.invoiceId, invoice.id)),
+    loadInvoicePaymentDetail(db, invoice),
   ]);
   const fileIds = [invoice.xmlFileId, invoice.pdfFileId, invoice.purchaseOrderFileId].filter(
     (f): f is string => f !== null,
@@ -461,5 +473,6 @@ export async function loadInvoiceDetail(db: Db, invoice: InvoiceRow): Promise<In
     files: new Map(fileRows.map((f) => [f.id, f])),
     organization: sideRows.find((o) => o.id === invoice.organizationId) ?? null,
     provider: sideRows.find((o) => o.id === invoice.providerId) ?? null,
+    payments,
   };
 }

@@ -17,6 +17,7 @@ import { pageOffset } from "../../shared/pagination";
 import { roleCan } from "../../shared/permissions";
 import { type ActorContext, nowIso } from "./context";
 import { findLinkInvitation, isConsumed, type LinkDirection } from "./invitations";
+import { paymentDueRecalculation, writeGuarded } from "./invoice-changes";
 import { findMembership, requireOrgAccess } from "./tenancy";
 
 export type ProviderOrganizationRow = typeof providerOrganizations.$inferSelect;
@@ -172,12 +173,14 @@ async function hasEnabledMembers(ctx: ActorContext, organizationId: string) {
 
 /**
  * PATCH /v1/provider-organizations: every pair is checked first (existence, sides, file ownership),
- * then all are updated in one batch, so a refused pair leaves every pair unchanged.
+ * then all are updated in one batch, so a refused pair leaves every pair unchanged. With
+ * `updateInvoices`, the same batch moves the due date of the pairs' unpaid invoices to the new terms.
  */
 export async function updateProviderOrganizations(
   ctx: ActorContext,
   pairs: Array<{ organizationId: string; providerId: string }>,
   changes: LinkChanges,
+  options: { updateInvoices?: boolean } = {},
 ) {
   const creditChange = changes.creditDays !== undefined || changes.creditPeriod !== undefined;
   const bankChange =
@@ -186,6 +189,7 @@ export async function updateProviderOrganizations(
     changes.bankAccountInstructionsFileId !== undefined;
   const manages = (side: Side) => !!side && roleCan(side.role, "providers.manage");
   const unique = [...new Map(pairs.map((p) => [`${p.organizationId}|${p.providerId}`, p])).values()];
+  const links: ProviderOrganizationRow[] = [];
 
   for (const { organizationId, providerId } of unique) {
     const sides = await sidesOf(ctx, organizationId, providerId);
@@ -202,7 +206,9 @@ export async function updateProviderOrganizations(
       if (sides.provider) throw forbidden();
       throw forbidden("Only the provider side sets the bank account details", "provider_side_only");
     }
-    if (!(await findLink(ctx, organizationId, providerId))) throw linkNotFound();
+    const link = await findLink(ctx, organizationId, providerId);
+    if (!link) throw linkNotFound();
+    links.push(link);
     const fileId = changes.bankAccountInstructionsFileId;
     if (fileId) {
       const owner = managedByClient ? organizationId : providerId;
@@ -218,15 +224,26 @@ export async function updateProviderOrganizations(
 
   const values = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
   const now = nowIso();
-  await batchWrite(
-    ctx.db,
-    unique.map((p) =>
+  const invoiceUpdates = options.updateInvoices
+    ? await paymentDueRecalculation(
+        ctx,
+        links.map((l) => ({
+          organizationId: l.organizationId,
+          providerId: l.providerId,
+          creditDays: changes.creditDays ?? l.creditDays,
+          creditPeriod: changes.creditPeriod ?? l.creditPeriod,
+        })),
+      )
+    : [];
+  await writeGuarded(ctx.db, [
+    ...unique.map((p) =>
       ctx.db
         .update(providerOrganizations)
         .set({ ...values, updatedAt: now })
         .where(linkOf(p.organizationId, p.providerId)),
     ),
-  );
+    ...invoiceUpdates,
+  ]);
 }
 
 // Names sort the way people read them: case-insensitively (as GET /v1/user-organizations does).

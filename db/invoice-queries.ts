@@ -1,0 +1,560 @@
+/**
+ * The filter model (shared/invoices/filters) as SQL over the invoice tables: the one place that knows
+ * how a logical field, a comparison, a sort or a cursor reads in SQLite. Every query starts from
+ * `tenantCondition`, ANDed first; filters only ever narrow it.
+ *
+ * Aggregates (Tatem's list envelope and balance), precisely:
+ * - totalCount: invoices matching the filters; unreadCount: those of them with isRead false.
+ * - Money counts only invoices whose status is in COUNTS_IN_BALANCES (sent, accepted, paid,
+ *   completed: never not_valid, draft, processing or rejected) and that are not cancelled:
+ *   amountDue = Σ dueAmount; amountPastDue = Σ dueAmount of those with paymentDueAt before now;
+ *   amountPaid = Σ paidAmount; balance grossPriceAmount = Σ grossPriceAmount.
+ * - Amounts are in MXN: an invoice in another currency with an exchange rate counts as amount × rate,
+ *   rounded half away from zero to millionths per (currency, rate) group; one without a rate counts
+ *   as written.
+ * - Sums run in SQL on integer millionths split into whole units and remainders
+ *   (`sum(x / 1000000)`, `sum(x % 1000000)`), recombined with BigInt: neither sum can overflow 64
+ *   bits and no float is involved. Results are exact decimal strings.
+ */
+import { type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type {
+  Comparison,
+  Direction,
+  Field,
+  InvoiceCondition,
+  ItemField,
+  Scope,
+  Side,
+  Sort,
+  TaxField,
+} from "../shared/invoices/filters/model";
+import { SIDES } from "../shared/invoices/filters/model";
+import { fromMicros, toMicros } from "../shared/invoices/record";
+import { COUNTS_IN_BALANCES, STATUS_CODES } from "../shared/invoices/status";
+import type { Db } from "./client";
+import { containsInsensitive } from "./filters";
+import { invoiceItems, invoices, invoiceTaxes, organizations } from "./schema";
+
+export type InvoiceRow = typeof invoices.$inferSelect;
+
+/** The organizations whose invoices a query may see, and on which sides (see Scope). */
+export interface Tenant {
+  organizationIds: readonly string[];
+  scope: Scope;
+}
+
+const NEVER = sql`0`;
+const ALWAYS = sql`1`;
+
+const sideColumn = (side: Side) => (side === "organization" ? invoices.organizationId : invoices.providerId);
+
+/** Short id lists bind one parameter per id; long ones one JSON array (D1 binds at most 100). */
+const LISTED_IDS = 8;
+
+function heldBy(side: Side, ids: readonly string[]): SQL {
+  const column = sideColumn(side);
+  if (ids.length === 1) return sql`${column} = ${ids[0]}`;
+  if (ids.length > LISTED_IDS) return sql`${column} in (select value from json_each(${JSON.stringify(ids)}))`;
+  return sql`${column} in (${sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  )})`;
+}
+
+/** Which invoices the tenant may see at all. Every query ANDs this first. */
+export function tenantCondition({ organizationIds, scope }: Tenant): SQL {
+  if (organizationIds.length === 0) return NEVER;
+  const required = SIDES.filter((s) => scope[s] === true);
+  const open = SIDES.filter((s) => scope[s] !== false);
+  if (open.length === 0) return NEVER;
+  const parts = required.length
+    ? required.map((s) => heldBy(s, organizationIds))
+    : [
+        sql`(${sql.join(
+          open.map((s) => heldBy(s, organizationIds)),
+          sql` or `,
+        )})`,
+      ];
+  for (const side of SIDES.filter((s) => scope[s] === false)) {
+    parts.push(sql`(${sideColumn(side)} is null or not (${heldBy(side, organizationIds)}))`);
+  }
+  return sql.join(parts, sql` and `);
+}
+
+/** Fields that are columns of `invoices`. */
+const COLUMNS: Partial<Record<Field, SQLiteColumn>> = {
+  id: invoices.id,
+  uuid: invoices.uuid,
+  status: invoices.status,
+  statusCode: invoices.statusCode,
+  cfdiVersion: invoices.cfdiVersion,
+  cfdiType: invoices.cfdiType,
+  series: invoices.series,
+  folioNumber: invoices.folioNumber,
+  cfdiUse: invoices.cfdiUse,
+  paymentMethod: invoices.paymentMethod,
+  paymentForm: invoices.paymentForm,
+  currencyCode: invoices.currencyCode,
+  issuerName: invoices.issuerName,
+  issuerTaxIdentifier: invoices.issuerTaxIdentifier,
+  issuerTaxRegime: invoices.issuerTaxRegime,
+  issuerIsEntity: invoices.issuerIsEntity,
+  recipientName: invoices.recipientName,
+  recipientTaxIdentifier: invoices.recipientTaxIdentifier,
+  recipientTaxRegime: invoices.recipientTaxRegime,
+  recipientIsEntity: invoices.recipientIsEntity,
+  pacTaxIdentifier: invoices.pacTaxIdentifier,
+  xmlFileId: invoices.xmlFileId,
+  pdfFileId: invoices.pdfFileId,
+  isCancelled: invoices.isCancelled,
+  isRead: invoices.isRead,
+  grossPrice: invoices.grossPriceMicros,
+  netPrice: invoices.netPriceMicros,
+  discount: invoices.discountMicros,
+  tax: invoices.taxMicros,
+  paid: invoices.paidMicros,
+  due: invoices.dueMicros,
+  createdAt: invoices.createdAt,
+  updatedAt: invoices.updatedAt,
+  sentAt: invoices.sentAt,
+  paymentDueAt: invoices.paymentDueAt,
+  cancelledAt: invoices.cancelledAt,
+  archivedByOrganizationAt: invoices.archivedByOrganizationAt,
+  archivedByProviderAt: invoices.archivedByProviderAt,
+  issuedAt: invoices.issuedAt,
+  stampedAt: invoices.stampedAt,
+  lastPaymentAt: invoices.lastPaymentAt,
+  fullyPaidAt: invoices.fullyPaidAt,
+};
+
+/** Fields computed from columns. */
+const DERIVED: Partial<Record<Field, SQL>> = {
+  issuedMonth: sql`substr(${invoices.issuedAt}, 6, 2)`,
+  organizationName: sql`(select ${organizations.name} from ${organizations} where ${organizations.id} = ${invoices.organizationId})`,
+  organizationTaxIdentifier: sql`(select ${organizations.taxIdentifier} from ${organizations} where ${organizations.id} = ${invoices.organizationId})`,
+};
+
+/** Fields we hold no data for: always null. */
+const ALWAYS_NULL = new Set<Field>([
+  "cancellationStatus",
+  "cancellationProcessStatus",
+  "issuerBlacklistStatus",
+  "recipientBlacklistStatus",
+]);
+
+/**
+ * Decimal text (digits, optional point, up to 6 decimals, as CFDI rates are written) → exact integer
+ * millionths, in SQL: "0.16" and "0.160000" both give 160000.
+ */
+const textMicros = (column: SQLiteColumn) => sql`(case when instr(${column}, '.') = 0
+  then cast(${column} as integer) * 1000000
+  else cast(substr(${column}, 1, instr(${column}, '.') - 1) as integer) * 1000000
+    + cast(substr(substr(${column}, instr(${column}, '.') + 1) || '000000', 1, 6) as integer) end)`;
+
+/** A bound parameter; micros beyond 2^53 travel as text and are cast back, never as a float. */
+function param(value: unknown): SQL {
+  if (typeof value === "bigint") {
+    return Number.isSafeInteger(Number(value))
+      ? sql`${Number(value)}`
+      : sql`cast(${value.toString()} as integer)`;
+  }
+  if (typeof value === "boolean") return sql`${value ? 1 : 0}`;
+  return sql`${value}`;
+}
+
+type Target = { expression: SQL | SQLiteColumn; column?: SQLiteColumn; value?: (v: unknown) => unknown };
+
+function compare(target: Target, c: Comparison<string>): SQL {
+  const { expression } = target;
+  const v = (x: unknown) => param(target.value ? target.value(x) : x);
+  switch (c.op) {
+    case "eq":
+      return sql`${expression} = ${v(c.value)}`;
+    case "in":
+      return sql`${expression} in (${sql.join(
+        c.values.map((x) => v(x)),
+        sql`, `,
+      )})`;
+    case "contains":
+      if (!target.column) throw new Error(`contains needs a column, not an expression (${c.field})`);
+      return containsInsensitive(target.column, c.value);
+    case "range":
+      return sql.join(
+        [
+          c.lower && sql`${expression} ${sql.raw(c.lower.inclusive ? ">=" : ">")} ${v(c.lower.value)}`,
+          c.upper && sql`${expression} ${sql.raw(c.upper.inclusive ? "<=" : "<")} ${v(c.upper.value)}`,
+        ].filter((x): x is SQL => x !== undefined),
+        sql` and `,
+      );
+    case "exists":
+      return c.present ? sql`${expression} is not null` : sql`${expression} is null`;
+  }
+}
+
+function invoiceTarget(field: Field): Target | null {
+  if (ALWAYS_NULL.has(field)) return null;
+  // Status filters read status_code, which the (side, status_code, created_at) indexes cover.
+  if (field === "status") {
+    return { expression: invoices.statusCode, value: (s) => STATUS_CODES[s as keyof typeof STATUS_CODES] };
+  }
+  const column = COLUMNS[field];
+  if (column) return { expression: column, column };
+  const derived = DERIVED[field];
+  if (!derived) throw new Error(`No SQL for field ${field}`);
+  return { expression: derived };
+}
+
+const ITEM_TARGETS: Record<ItemField, Target> = {
+  itemKey: { expression: invoiceItems.itemKey, column: invoiceItems.itemKey },
+  itemDescription: { expression: invoiceItems.description, column: invoiceItems.description },
+};
+const TAX_TARGETS: Record<TaxField, Target> = {
+  taxId: { expression: invoiceTaxes.taxId, column: invoiceTaxes.taxId },
+  taxRate: { expression: textMicros(invoiceTaxes.rate) },
+};
+
+function condition(c: InvoiceCondition): SQL {
+  switch (c.op) {
+    case "any":
+      return c.of.length ? sql`(${sql.join(c.of.map(condition), sql` or `)})` : NEVER;
+    case "item": {
+      const where = sql.join(
+        c.where.map((w) => compare(ITEM_TARGETS[w.field], w)),
+        sql` and `,
+      );
+      // By key, the item_key index finds the few invoices directly; a description has no index, so it
+      // is checked per candidate invoice through (invoice_id, position).
+      return c.where.some((w) => w.field === "itemKey" && (w.op === "eq" || w.op === "in"))
+        ? sql`${invoices.id} in (select ${invoiceItems.invoiceId} from ${invoiceItems} where ${where})`
+        : sql`exists (select 1 from ${invoiceItems} where ${invoiceItems.invoiceId} = ${invoices.id} and ${where})`;
+    }
+    case "tax": {
+      const where = sql.join(
+        c.where.map((w) => compare(TAX_TARGETS[w.field], w)),
+        sql` and `,
+      );
+      return sql`exists (select 1 from ${invoiceTaxes} where ${invoiceTaxes.invoiceId} = ${invoices.id} and ${where})`;
+    }
+    default: {
+      const target = invoiceTarget(c.field);
+      if (target) return compare(target, c);
+      return c.op === "exists" && !c.present ? ALWAYS : NEVER;
+    }
+  }
+}
+
+/** The tenant condition, then every filter. */
+export function invoiceWhere(tenant: Tenant, conditions: readonly InvoiceCondition[]): SQL {
+  return sql.join([tenantCondition(tenant), ...conditions.map((c) => sql`(${condition(c)})`)], sql` and `);
+}
+
+/**
+ * The listing's full order: the requested keys, then createdAt and id in the direction of the last
+ * key, so that equal keys still order the same on every request (stable pages, unique cursors).
+ */
+export function completeOrder(sort: readonly Sort[]): Sort[] {
+  const direction: Direction = sort.at(-1)?.direction ?? "desc";
+  const out = [...sort];
+  for (const field of ["createdAt", "id"] as const) {
+    if (!out.some((s) => s.field === field)) out.push({ field, direction });
+  }
+  return out;
+}
+
+function sortExpression(field: Field): SQL | SQLiteColumn {
+  const target = invoiceTarget(field);
+  if (!target) return sql`null`;
+  return field === "status" ? invoices.status : target.expression;
+}
+
+const orderBy = (sort: readonly Sort[]) =>
+  sort.map((s) => sql`${sortExpression(s.field)} ${sql.raw(s.direction === "asc" ? "asc" : "desc")}`);
+
+export interface OffsetPage {
+  page: number;
+  limit: number;
+}
+
+/** One page of invoices by page number. */
+export function selectInvoicePage(
+  db: Db,
+  tenant: Tenant,
+  conditions: readonly InvoiceCondition[],
+  sort: readonly Sort[],
+  { page, limit }: OffsetPage,
+): Promise<InvoiceRow[]> {
+  return db
+    .select()
+    .from(invoices)
+    .where(invoiceWhere(tenant, conditions))
+    .orderBy(...orderBy(completeOrder(sort)))
+    .limit(limit)
+    .offset((page - 1) * limit);
+}
+
+export async function countInvoices(db: Db, tenant: Tenant, conditions: readonly InvoiceCondition[]) {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(invoices)
+    .where(invoiceWhere(tenant, conditions));
+  return Number(row?.n ?? 0);
+}
+
+export interface CursorPage {
+  limit: number;
+  after?: string;
+  before?: string;
+}
+
+export interface CursorResult {
+  rows: InvoiceRow[];
+  hasNext: boolean;
+  hasPrevious: boolean;
+}
+
+/** "Comes after `value` in `direction`", with SQLite's null placement (first ascending, last descending). */
+function after(expression: SQL | SQLiteColumn, direction: Direction, value: unknown): SQL {
+  if (value === null) return direction === "asc" ? sql`${expression} is not null` : NEVER;
+  return direction === "asc"
+    ? sql`${expression} > ${param(value)}`
+    : sql`(${expression} < ${param(value)} or ${expression} is null)`;
+}
+
+const same = (expression: SQL | SQLiteColumn, value: unknown) =>
+  value === null ? sql`${expression} is null` : sql`${expression} = ${param(value)}`;
+
+/** Rows strictly after the cursor row in `order`: the keyset predicate over the full order. */
+function keyset(order: readonly Sort[], values: readonly unknown[]): SQL {
+  const branches = order.map((s, i) => {
+    const equal = order.slice(0, i).map((p, j) => same(sortExpression(p.field), values[j]));
+    return sql`(${sql.join([...equal, after(sortExpression(s.field), s.direction, values[i])], sql` and `)})`;
+  });
+  return sql`(${sql.join(branches, sql` or `)})`;
+}
+
+export class CursorNotFound extends Error {}
+
+/**
+ * A keyset page. The cursor is an invoice id the tenant can see (else CursorNotFound): `after` gives
+ * the rows that follow it in the listing order, `before` the rows that precede it (read in reverse,
+ * returned in listing order).
+ */
+export async function selectInvoicesByCursor(
+  db: Db,
+  tenant: Tenant,
+  conditions: readonly InvoiceCondition[],
+  sort: readonly Sort[],
+  { limit, after: afterId, before: beforeId }: CursorPage,
+): Promise<CursorResult> {
+  const order = completeOrder(sort);
+  const cursorId = afterId ?? beforeId;
+  const backwards = beforeId !== undefined;
+  const readOrder = backwards
+    ? order.map((s) => ({ ...s, direction: s.direction === "asc" ? ("desc" as const) : ("asc" as const) }))
+    : order;
+  const where = [invoiceWhere(tenant, conditions)];
+  if (cursorId) {
+    const selection = Object.fromEntries(order.map((s, i) => [`k${i}`, sql`${sortExpression(s.field)}`]));
+    const [cursor] = await db
+      .select(selection)
+      .from(invoices)
+      .where(sql`${invoices.id} = ${cursorId} and ${tenantCondition(tenant)}`)
+      .limit(1);
+    if (!cursor) throw new CursorNotFound(cursorId);
+    where.push(
+      keyset(
+        readOrder,
+        order.map((_, i) => (cursor as Record<string, unknown>)[`k${i}`] ?? null),
+      ),
+    );
+  }
+  const rows = await db
+    .select()
+    .from(invoices)
+    .where(sql.join(where, sql` and `))
+    .orderBy(...orderBy(readOrder))
+    .limit(limit + 1);
+  const more = rows.length > limit;
+  const page = rows.slice(0, limit);
+  if (backwards) return { rows: page.reverse(), hasNext: true, hasPrevious: more };
+  return { rows: page, hasNext: more, hasPrevious: cursorId !== undefined };
+}
+
+/** Half away from zero: amount (micros) × rate (micros) → micros. */
+function convertMicros(amount: bigint, rate: bigint): bigint {
+  const product = amount * rate;
+  const magnitude = product < 0n ? -product : product;
+  const rounded = (magnitude + 500_000n) / 1_000_000n;
+  return product < 0n ? -rounded : rounded;
+}
+
+/** Invoices whose money counts (COUNTS_IN_BALANCES, not cancelled). */
+const inBalance = sql`${invoices.statusCode} in (${sql.join(
+  COUNTS_IN_BALANCES.map((s) => sql`${STATUS_CODES[s]}`),
+  sql`, `,
+)}) and ${invoices.isCancelled} = 0`;
+/** Amounts that must be converted to MXN (another currency with an exchange rate). */
+const converted = sql`${invoices.currencyCode} <> 'MXN' and ${invoices.exchangeRate} is not null`;
+
+/** An exact sum of a micros column (optionally only where `when`), as two SQL sums. */
+function splitSum(key: string, column: SQLiteColumn, when?: SQL) {
+  const value = when ? sql`case when ${when} then ${column} end` : sql`${column}`;
+  return {
+    [`${key}Units`]: sql<number>`coalesce(sum(${value} / 1000000), 0)`,
+    [`${key}Rest`]: sql<number>`coalesce(sum(${value} % 1000000), 0)`,
+  };
+}
+const joined = (row: Record<string, unknown>, key: string) =>
+  BigInt(row[`${key}Units`] as number) * 1_000_000n + BigInt(row[`${key}Rest`] as number);
+
+/** A sum of `column` over the balance invoices, restricted further to `where` when given. */
+interface SumSpec {
+  column: SQLiteColumn;
+  where?: SQL;
+}
+
+/**
+ * Exact MXN sums over the balance invoices matching `where`. Unrestricted sums share one query, each
+ * restricted one gets its own (so that an index range serves the restriction); every amount is summed
+ * as written. One more query, over the rare invoices to convert only, groups them by currency and rate,
+ * takes their raw share out and puts it back converted.
+ */
+async function balanceSums<K extends string>(db: Db, where: SQL, sums: Record<K, SumSpec>) {
+  const keys = Object.keys(sums) as K[];
+  const select = (ks: K[], asCase: boolean) =>
+    Object.assign({}, ...ks.map((k) => splitSum(k, sums[k].column, asCase ? sums[k].where : undefined)));
+  const plain = keys.filter((k) => !sums[k].where);
+  const queries = [
+    ...(plain.length ? [{ keys: plain, restriction: undefined }] : []),
+    ...keys.filter((k) => sums[k].where).map((k) => ({ keys: [k], restriction: sums[k].where })),
+  ].map(({ keys: ks, restriction }) =>
+    db
+      .select(select(ks, false))
+      .from(invoices)
+      .where(sql.join([where, inBalance, ...(restriction ? [restriction] : [])], sql` and `)),
+  );
+  const [rows, groups] = await Promise.all([
+    Promise.all(queries),
+    db
+      .select({ rate: invoices.exchangeRate, ...select(keys, true) })
+      .from(invoices)
+      .where(sql`${where} and ${inBalance} and ${converted}`)
+      .groupBy(invoices.currencyCode, invoices.exchangeRate),
+  ]);
+  const totals = {} as Record<K, bigint>;
+  for (const [row] of rows as Array<Array<Record<string, unknown>>>) {
+    for (const k of keys) if (`${k}Units` in row!) totals[k] = joined(row!, k);
+  }
+  for (const group of groups as Array<Record<string, unknown>>) {
+    // TipoCambio has at most 6 decimals in the CFDI schema, so it reads exactly as millionths.
+    const rate = BigInt(toMicros(String(group.rate)));
+    for (const k of keys) {
+      const raw = joined(group, k);
+      totals[k] += convertMicros(raw, rate) - raw;
+    }
+  }
+  return totals;
+}
+
+export interface ListAggregates {
+  totalCount: number;
+  unreadCount: number;
+  amountDue: string;
+  amountPastDue: string;
+  amountPaid: string;
+}
+
+/** Tatem's list aggregates over the filtered invoices (see the header for the definitions). */
+export async function invoiceAggregates(
+  db: Db,
+  tenant: Tenant,
+  conditions: readonly InvoiceCondition[],
+  now: Date,
+): Promise<ListAggregates> {
+  const where = invoiceWhere(tenant, conditions);
+  const [[counts], totals] = await Promise.all([
+    db
+      .select({
+        total: sql<number>`count(*)`,
+        unread: sql<number>`coalesce(sum(${invoices.isRead} = 0), 0)`,
+      })
+      .from(invoices)
+      .where(where),
+    balanceSums(db, where, {
+      due: { column: invoices.dueMicros },
+      paid: { column: invoices.paidMicros },
+      pastDue: { column: invoices.dueMicros, where: sql`${invoices.paymentDueAt} < ${now.toISOString()}` },
+    }),
+  ]);
+  return {
+    totalCount: Number(counts?.total ?? 0),
+    unreadCount: Number(counts?.unread ?? 0),
+    amountDue: fromMicros(totals.due),
+    amountPastDue: fromMicros(totals.pastDue),
+    amountPaid: fromMicros(totals.paid),
+  };
+}
+
+/** Σ grossPriceAmount of the filtered balance invoices (Tatem's invoices balance). */
+export async function grossPriceBalance(
+  db: Db,
+  tenant: Tenant,
+  conditions: readonly InvoiceCondition[],
+): Promise<string> {
+  const totals = await balanceSums(db, invoiceWhere(tenant, conditions), {
+    gross: { column: invoices.grossPriceMicros },
+  });
+  return fromMicros(totals.gross);
+}
+
+export const DISTINCT_LISTS = [
+  "productKeys",
+  "paymentForms",
+  "paymentMethods",
+  "cfdiUses",
+  "entityTypes",
+] as const;
+export type DistinctList = (typeof DISTINCT_LISTS)[number];
+
+export interface DistinctValue {
+  value: string | boolean;
+  count: number;
+}
+
+/**
+ * The values a field takes on the tenant's invoices, each with how many invoices carry it, most used
+ * first. Entity types are the counterparty's: the issuer's for a receiver, the recipient's for an
+ * issuer. Product keys count invoices with at least one concept of that key.
+ */
+export async function distinctValues(
+  db: Db,
+  tenant: Tenant,
+  side: Side,
+  list: DistinctList,
+): Promise<DistinctValue[]> {
+  const where = tenantCondition(tenant);
+  if (list === "productKeys") {
+    const rows = await db
+      .select({ value: invoiceItems.itemKey, count: sql<number>`count(distinct ${invoiceItems.invoiceId})` })
+      .from(invoiceItems)
+      .innerJoin(invoices, sql`${invoices.id} = ${invoiceItems.invoiceId}`)
+      .where(sql`${where} and ${invoiceItems.itemKey} is not null`)
+      .groupBy(invoiceItems.itemKey)
+      .orderBy(sql`2 desc`, sql`1 asc`);
+    return rows.map((r) => ({ value: r.value as string, count: Number(r.count) }));
+  }
+  const column = {
+    paymentForms: invoices.paymentForm,
+    paymentMethods: invoices.paymentMethod,
+    cfdiUses: invoices.cfdiUse,
+    entityTypes: side === "organization" ? invoices.issuerIsEntity : invoices.recipientIsEntity,
+  }[list];
+  const rows = await db
+    .select({ value: column, count: sql<number>`count(*)` })
+    .from(invoices)
+    .where(sql`${where} and ${column} is not null`)
+    .groupBy(column)
+    .orderBy(sql`2 desc`, sql`1 asc`);
+  return rows.map((r) => ({ value: r.value as string | boolean, count: Number(r.count) }));
+}

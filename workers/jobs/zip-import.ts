@@ -1,0 +1,242 @@
+/**
+ * The JOBS handler of invoice ZIP imports. A message is one slice [from, to) of a task's documents, in
+ * archive order (shared/invoices/zip-plan). Each document is received exactly as an upload of it would
+ * be (`receiveInvoice`, acting as the user who started the import) and its outcome recorded as a task
+ * item: created (with the invoice), duplicate (with the existing invoice) or failed (code and message).
+ *
+ * Once per entry under at-least-once delivery:
+ * - entries that already have a task item are skipped (primary key (task_id, name));
+ * - a created invoice and its task item are written in one atomic batch (receiveInvoice's `alsoWrite`),
+ *   so there is no moment at which the invoice exists and its entry still looks unprocessed;
+ * - duplicates and failures write nothing else, so recording them afterwards is safe, and
+ *   `onConflictDoNothing` keeps the first outcome when two deliveries race.
+ * Counters are recomputed from the task items (never incremented), so a redelivered or concurrent slice
+ * cannot count twice, and the task completes when every document has its item.
+ *
+ * Every AppError is that file's failure. Anything else (storage down, a bug) stops the slice once the
+ * entries in flight finish and lets the message retry; a slice whose retries run out reaches the
+ * dead-letter queue, where `abandonZipImportSlice` records its remaining entries as failed so that the
+ * task still completes.
+ */
+import { and, eq, gte, inArray, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { batchWrite } from "../../db/client";
+import { files, taskItems, tasks } from "../../db/schema";
+import { type AppError, isAppError } from "../../shared/errors";
+import type { ZipImportDocument } from "../../shared/invoices/zip-plan";
+import { readEntry, type ZipEntry } from "../../shared/zip";
+import { nowIso, type ServiceContext } from "../services/context";
+import { receiveInvoice } from "../services/invoices";
+import {
+  readZipImportArchive,
+  type TaskRow,
+  type ZipImportJob,
+  zipImportInput,
+} from "../services/zip-imports";
+
+type TaskItem = typeof taskItems.$inferInsert;
+
+/**
+ * Documents received at once within a slice: one document's storage round trips overlap another's
+ * parsing and verification, while at most four entries (each up to 5 MiB of XML and 5 MiB of PDF, plus
+ * their copies) sit in memory beside the archive.
+ */
+const DOCUMENTS_IN_FLIGHT = 4;
+/** Names per `IN (…)` look-up: D1 binds at most 100 parameters per statement. */
+const NAMES_PER_LOOKUP = 90;
+
+const asStatement = (query: unknown) => query as BatchItem<"sqlite">;
+
+interface Slice {
+  task: TaskRow;
+  archive: Uint8Array;
+  /** The slice's documents without a task item yet. */
+  pending: ZipImportDocument[];
+}
+
+async function failTask(ctx: ServiceContext, taskId: string, error: string) {
+  const now = nowIso();
+  await ctx.db
+    .update(tasks)
+    .set({ status: "failed", error, completedAt: now, updatedAt: now })
+    .where(and(eq(tasks.id, taskId), inArray(tasks.status, ["pending", "processing"])));
+}
+
+async function loadSlice(ctx: ServiceContext, job: ZipImportJob): Promise<Slice | { skipped: string }> {
+  const [task] = await ctx.db.select().from(tasks).where(eq(tasks.id, job.taskId)).limit(1);
+  // No task: it was removed because its messages could not all be queued.
+  if (!task) return { skipped: "task_not_found" };
+  if (task.status === "completed" || task.status === "failed") return { skipped: `task_${task.status}` };
+  const [file] = await ctx.db
+    .select({ storageKey: files.storageKey })
+    .from(files)
+    .where(eq(files.id, zipImportInput(task).fileId))
+    .limit(1);
+  const read = file ? await readZipImportArchive(ctx, file) : null;
+  if (!read) {
+    await failTask(ctx, task.id, "The uploaded ZIP is no longer available");
+    return { skipped: "archive_missing" };
+  }
+  const documents = read.plan.documents.slice(job.from, job.to);
+  const names = documents.map((d) => d.xml.name);
+  const done = new Set<string>();
+  for (let i = 0; i < names.length; i += NAMES_PER_LOOKUP) {
+    const rows = await ctx.db
+      .select({ name: taskItems.name })
+      .from(taskItems)
+      .where(
+        and(eq(taskItems.taskId, task.id), inArray(taskItems.name, names.slice(i, i + NAMES_PER_LOOKUP))),
+      );
+    for (const row of rows) done.add(row.name);
+  }
+  return { task, archive: read.bytes, pending: documents.filter((d) => !done.has(d.xml.name)) };
+}
+
+/** Recomputes the counters from the task items in one atomic batch, completing the task when all are in. */
+async function recount(ctx: ServiceContext, taskId: string) {
+  const items = (status?: TaskItem["status"]): SQL<number> =>
+    sql`(select count(*) from ${taskItems} where ${taskItems.taskId} = ${taskId}${
+      status ? sql` and ${taskItems.status} = ${status}` : sql``
+    })`;
+  const now = nowIso();
+  await batchWrite(ctx.db, [
+    asStatement(
+      ctx.db
+        .update(tasks)
+        .set({
+          processed: items(),
+          created: items("created"),
+          duplicates: items("duplicate"),
+          failed: items("failed"),
+          updatedAt: now,
+        })
+        .where(eq(tasks.id, taskId)),
+    ),
+    asStatement(
+      ctx.db
+        .update(tasks)
+        .set({ status: "completed", completedAt: now, updatedAt: now })
+        .where(
+          and(
+            eq(tasks.id, taskId),
+            inArray(tasks.status, ["pending", "processing"]),
+            gte(tasks.processed, tasks.total),
+          ),
+        ),
+    ),
+  ]);
+}
+
+async function entryFile(archive: Uint8Array, entry: ZipEntry, type: string): Promise<File> {
+  const bytes = await readEntry(archive, entry);
+  return new File([bytes as Uint8Array<ArrayBuffer>], entry.name.slice(entry.name.lastIndexOf("/") + 1), {
+    type,
+  });
+}
+
+const existingId = (error: AppError) =>
+  (error.details as { existingId?: string } | undefined)?.existingId ?? null;
+
+async function importDocument(
+  ctx: ServiceContext,
+  task: TaskRow,
+  archive: Uint8Array,
+  doc: ZipImportDocument,
+) {
+  const input = zipImportInput(task);
+  const item = (fields: Omit<TaskItem, "taskId" | "name" | "createdAt">): TaskItem => ({
+    taskId: task.id,
+    name: doc.xml.name,
+    createdAt: nowIso(),
+    ...fields,
+  });
+  let outcome: TaskItem;
+  try {
+    await receiveInvoice(
+      // The import acts as the user who started it: one who has lost access since fails every entry
+      // left with the access error, as their own upload would.
+      { ...ctx, userId: task.createdByUserId ?? "" },
+      {
+        organizationId: input.organizationId ?? undefined,
+        providerId: input.providerId ?? undefined,
+        source: "zip",
+        taskId: task.id,
+        readFiles: async () => ({
+          xml: await entryFile(archive, doc.xml, "application/xml"),
+          pdf: doc.pdf ? await entryFile(archive, doc.pdf, "application/pdf") : undefined,
+        }),
+        alsoWrite: (invoice) => [
+          asStatement(ctx.db.insert(taskItems).values(item({ status: "created", invoiceId: invoice.id }))),
+        ],
+      },
+    );
+    return;
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    outcome =
+      error.code === "duplicate_invoice"
+        ? item({
+            status: "duplicate",
+            invoiceId: existingId(error),
+            errorCode: error.code,
+            message: error.message,
+          })
+        : item({ status: "failed", errorCode: error.code, message: error.message });
+  }
+  await ctx.db.insert(taskItems).values(outcome).onConflictDoNothing();
+}
+
+export async function runZipImport(ctx: ServiceContext, job: ZipImportJob) {
+  const slice = await loadSlice(ctx, job);
+  if ("skipped" in slice) return slice;
+  const { task, archive, pending } = slice;
+  await ctx.db
+    .update(tasks)
+    .set({ status: "processing", updatedAt: nowIso() })
+    .where(and(eq(tasks.id, task.id), eq(tasks.status, "pending")));
+
+  const started = Date.now();
+  let unexpected: { error: unknown } | undefined;
+  let next = 0;
+  const worker = async () => {
+    while (!unexpected && next < pending.length) {
+      const doc = pending[next++]!;
+      try {
+        await importDocument(ctx, task, archive, doc);
+      } catch (error) {
+        unexpected ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DOCUMENTS_IN_FLIGHT, pending.length) }, worker));
+  await recount(ctx, task.id);
+  if (unexpected) throw unexpected.error;
+  return { taskId: task.id, from: job.from, to: job.to, received: pending.length, ms: Date.now() - started };
+}
+
+/** A dead-lettered slice: its entries still without an item become failures, so the task completes. */
+export async function abandonZipImportSlice(ctx: ServiceContext, job: ZipImportJob) {
+  const slice = await loadSlice(ctx, job);
+  if ("skipped" in slice) return slice;
+  const now = nowIso();
+  await batchWrite(
+    ctx.db,
+    slice.pending.map((doc) =>
+      asStatement(
+        ctx.db
+          .insert(taskItems)
+          .values({
+            taskId: slice.task.id,
+            name: doc.xml.name,
+            status: "failed",
+            errorCode: "import_failed",
+            message: "This file could not be processed after several attempts; upload it again",
+            createdAt: now,
+          })
+          .onConflictDoNothing(),
+      ),
+    ),
+  );
+  await recount(ctx, slice.task.id);
+  return { taskId: slice.task.id, abandoned: slice.pending.length };
+}
