@@ -3,6 +3,7 @@
  * D1 locally and in tests, Turso/libSQL in production when TURSO_DATABASE_URL is set.
  */
 import { createClient } from "@libsql/client/web";
+import { getTableColumns } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle as drizzleD1 } from "drizzle-orm/d1";
 import { drizzle as drizzleLibsql } from "drizzle-orm/libsql/web";
@@ -46,7 +47,8 @@ const MAX_BOUND_PARAMETERS = 100;
 
 /**
  * Multi-row inserts for a batch, split so that no statement binds more parameters than D1 allows.
- * Rows must share their keys (the first row's count decides the chunk size).
+ * Sized by the table's column count, not the row's keys: drizzle binds a value (or default) for
+ * every column of a multi-row insert.
  */
 export function insertRows<T extends SQLiteTable>(
   db: Db,
@@ -54,7 +56,7 @@ export function insertRows<T extends SQLiteTable>(
   rows: T["$inferInsert"][],
 ): BatchItem<"sqlite">[] {
   if (rows.length === 0) return [];
-  const perRow = Math.max(1, Object.keys(rows[0]!).length);
+  const perRow = Math.max(1, Object.keys(getTableColumns(table)).length);
   const chunk = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / perRow));
   const statements: BatchItem<"sqlite">[] = [];
   for (let i = 0; i < rows.length; i += chunk) {

@@ -460,9 +460,11 @@ describe("bulk PATCH /v1/invoices", () => {
     const { owner, org } = await team();
     const a = await seed(org.id, { status: "accepted" });
     const b = await seed(org.id, { status: "accepted" });
-    const ok = await patch(owner, "/v1/invoices", { invoiceIds: [a, b], paymentDueAt: "2025-04-30" });
+    // An id sent twice is one invoice changed once.
+    const ok = await patch(owner, "/v1/invoices", { invoiceIds: [a, b, a], paymentDueAt: "2025-04-30" });
     expect(ok.status, ok.text).toBe(200);
     for (const id of [a, b]) expect((await stored(id)).paymentDueAt).toBe("2025-04-30T06:00:00.000Z");
+    expect(await events(a)).toHaveLength(1);
     const sent = await seed(org.id);
     const refused = await patch(owner, "/v1/invoices", { invoiceIds: [a, sent], paymentDueAt: "2025-05-30" });
     expect(refused.json.error).toBe("invalid_invoice_status");

@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../db/client";
-import { invoiceItems, invoices, invoiceTaxes } from "../../db/schema";
+import { invoiceItems, invoiceTaxes } from "../../db/schema";
 import { parseCfdi } from "../../shared/cfdi/parse";
 import {
   call,

@@ -164,7 +164,7 @@ async function targetsByFilters(
 
 const selectTargets = (ctx: ActorContext, selection: InvoiceSelection, permission: Permission) =>
   selection.invoiceIds
-    ? accessibleInvoices(ctx, selection.invoiceIds, permission).then((list) =>
+    ? accessibleInvoices(ctx, [...new Set(selection.invoiceIds)], permission).then((list) =>
         list.map(({ invoice, access }) => ({ invoice, side: access.side })),
       )
     : targetsByFilters(ctx, selection.filters, permission);

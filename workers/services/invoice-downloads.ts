@@ -122,10 +122,10 @@ async function verifyDownloadToken(ctx: ServiceContext, token: string) {
   return { userId: sub, invoiceId: inv, format: fmt as DownloadFormat };
 }
 
-async function storedBytes(ctx: ServiceContext, file: FileRow): Promise<Uint8Array> {
+async function stored(ctx: ServiceContext, file: FileRow) {
   const object = await ctx.env.FILES.get(file.storageKey);
   if (!object) throw notFound("File content", "file_not_found");
-  return new Uint8Array(await object.arrayBuffer());
+  return object;
 }
 
 /** The bytes a download link stands for. */
@@ -135,29 +135,19 @@ export async function serveDownload(ctx: ServiceContext, token: string) {
   const format = chosenFormat(found, claims.format);
   if (format !== "zip") {
     const file = (format === "xml" ? found.xml : found.pdf)!;
-    const object = await ctx.env.FILES.get(file.storageKey);
-    if (!object) throw notFound("File content", "file_not_found");
-    return {
-      body: object.body as ReadableStream,
-      size: file.size,
-      contentType: file.contentType,
-      filename: file.filename,
-    };
+    const body = (await stored(ctx, file)).body as ReadableStream;
+    return { body, size: file.size, contentType: file.contentType, filename: file.filename };
   }
   const base = zipName(found.invoice);
   const entries = [];
-  if (found.xml)
-    entries.push({
-      name: `${base}.xml`,
-      data: await storedBytes(ctx, found.xml),
-      modifiedAt: new Date(found.xml.createdAt),
-    });
-  if (found.pdf)
-    entries.push({
-      name: `${base}.pdf`,
-      data: await storedBytes(ctx, found.pdf),
-      modifiedAt: new Date(found.pdf.createdAt),
-    });
+  for (const [file, extension] of [
+    [found.xml, "xml"],
+    [found.pdf, "pdf"],
+  ] as const) {
+    if (!file) continue;
+    const data = new Uint8Array(await (await stored(ctx, file)).arrayBuffer());
+    entries.push({ name: `${base}.${extension}`, data, modifiedAt: new Date(file.createdAt) });
+  }
   const zip = writeZip(entries);
   return { body: zip, size: zip.length, contentType: "application/zip", filename: `${base}.zip` };
 }

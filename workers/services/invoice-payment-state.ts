@@ -187,12 +187,14 @@ export function isGuardFailure(error: unknown): boolean {
  * Both subqueries are served by the `invoice_id` indexes of their tables.
  */
 export const paymentFlagColumns = {
+  // Written out with aliases: drizzle leaves column references unqualified inside a select list, where
+  // `id` and `status` would be ambiguous.
   hasComplements:
-    sql<boolean>`exists (select 1 from ${invoicePaymentDocuments} inner join ${invoicePayments} on ${invoicePayments.id} = ${invoicePaymentDocuments.invoicePaymentId} where ${invoicePaymentDocuments.invoiceId} = ${invoices.id} and ${invoicePayments.status} = 'valid')`.mapWith(
+    sql<boolean>`exists (select 1 from invoice_payment_documents d inner join invoice_payments p on p.id = d.invoice_payment_id where d.invoice_id = ${invoices}."id" and p.status = 'valid')`.mapWith(
       Boolean,
     ),
   hasManualPayments:
-    sql<boolean>`exists (select 1 from ${paymentInvoices} where ${paymentInvoices.invoiceId} = ${invoices.id})`.mapWith(
+    sql<boolean>`exists (select 1 from payment_invoices pi where pi.invoice_id = ${invoices}."id")`.mapWith(
       Boolean,
     ),
 };

@@ -119,6 +119,12 @@ export async function uploadInvoicePayment(
   const xmlBytes = new Uint8Array(await uploaded.xml.arrayBuffer());
   const cfdi = parseCfdi(xmlBytes);
   const complement = paymentComplement(cfdi);
+  if (complement.relatedUuids.length === 0) {
+    throw badRequest(
+      "invoice_payment_without_documents",
+      "The complement relates no document (DoctoRelacionado)",
+    );
+  }
   const notListed = checkReferencedInvoices(
     complement,
     listed.map((l) => l.invoice.uuid),

@@ -206,7 +206,6 @@ export async function deletePayment(ctx: ActorContext, id: string): Promise<Pick
   await findPayment(ctx, id);
   const links = await ctx.db.select().from(paymentInvoices).where(eq(paymentInvoices.paymentId, id));
   const ids = links.map((l) => l.invoiceId);
-  // The payment's invoices are reached through the payment's own organizations, checked above.
   const targets = (await accessibleInvoices(ctx, ids, "invoices.status")).map((t) => t.invoice);
   const notPaid = statusError(targets, "paid", "delete their payment");
   if (notPaid) throw notPaid;
