@@ -259,7 +259,7 @@ describe("a 200-document ZIP", () => {
       get(target, key) {
         if (key === "put") {
           return (...args: Parameters<R2Bucket["put"]>) => {
-            if (++puts > 10) throw new Error("R2 unavailable");
+            if (++puts > 30) throw new Error("R2 unavailable");
             return target.put(...args);
           };
         }
@@ -270,7 +270,8 @@ describe("a 200-document ZIP", () => {
     const killed = await timed([messages[1]!], { ...env, FILES: failingFiles });
     expect(killed.retryMessages.map((m) => m.msgId)).toHaveLength(1);
     const interrupted = (await getTask(owner, taskId)).json;
-    expect(interrupted.processed).toBeGreaterThanOrEqual(60);
+    // Documents are written a group at a time: the first group of the slice got in, the next did not.
+    expect(interrupted.processed).toBeGreaterThan(50);
     expect(interrupted.processed).toBeLessThan(100);
     expect(await taskInvoiceCount(taskId)).toBe(interrupted.created);
     expect((await timed([messages[1]!])).retryMessages).toEqual([]);

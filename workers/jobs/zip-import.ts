@@ -1,12 +1,12 @@
 /**
  * The JOBS handler of invoice ZIP imports. A message is one slice [from, to) of a task's documents, in
  * archive order (shared/invoices/zip-plan). Each document is received exactly as an upload of it would
- * be (`receiveInvoice`, acting as the user who started the import) and its outcome recorded as a task
+ * be (`receiveInvoices`, acting as the user who started the import, a group of documents at a time) and its outcome recorded as a task
  * item: created (with the invoice), duplicate (with the existing invoice) or failed (code and message).
  *
  * Once per entry under at-least-once delivery:
  * - entries that already have a task item are skipped (primary key (task_id, name));
- * - a created invoice and its task item are written in one atomic batch (receiveInvoice's `alsoWrite`),
+ * - a created invoice and its task item are written in one atomic batch (receiveInvoices' `alsoWrite`),
  *   so there is no moment at which the invoice exists and its entry still looks unprocessed;
  * - duplicates and failures write nothing else, so recording them afterwards is safe, and
  *   `onConflictDoNothing` keeps the first outcome when two deliveries race.
@@ -20,13 +20,13 @@
  */
 import { and, eq, gte, inArray, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { batchWrite } from "../../db/client";
+import { batchWrite, insertRows } from "../../db/client";
 import { files, taskItems, tasks } from "../../db/schema";
 import { type AppError, isAppError } from "../../shared/errors";
 import type { ZipImportDocument } from "../../shared/invoices/zip-plan";
 import { readEntry, type ZipEntry } from "../../shared/zip";
 import { nowIso, type ServiceContext } from "../services/context";
-import { receiveInvoice } from "../services/invoices";
+import { receiveInvoices } from "../services/invoices";
 import {
   readZipImportArchive,
   type TaskRow,
@@ -36,12 +36,6 @@ import {
 
 type TaskItem = typeof taskItems.$inferInsert;
 
-/**
- * Documents received at once within a slice: one document's storage round trips overlap another's
- * parsing and verification, while at most four entries (each up to 5 MiB of XML and 5 MiB of PDF, plus
- * their copies) sit in memory beside the archive.
- */
-const DOCUMENTS_IN_FLIGHT = 4;
 /** Names per `IN (…)` look-up: D1 binds at most 100 parameters per statement. */
 const NAMES_PER_LOOKUP = 90;
 
@@ -137,22 +131,61 @@ async function entryFile(archive: Uint8Array, entry: ZipEntry, type: string): Pr
 const existingId = (error: AppError) =>
   (error.details as { existingId?: string } | undefined)?.existingId ?? null;
 
-async function importDocument(
+/**
+ * Documents are received in groups (one `receiveInvoices` call: shared look-ups, one duplicate query,
+ * one database batch), bounded by count and by bytes so that a group of large files stays well inside a
+ * Worker's 128 MB beside the archive.
+ */
+const GROUP_DOCUMENTS = 25;
+const GROUP_BYTES = 16 * 1024 * 1024;
+
+function groups(pending: ZipImportDocument[]): ZipImportDocument[][] {
+  const out: ZipImportDocument[][] = [];
+  let current: ZipImportDocument[] = [];
+  let bytes = 0;
+  for (const doc of pending) {
+    const size = doc.xml.size + (doc.pdf?.size ?? 0);
+    if (current.length > 0 && (current.length === GROUP_DOCUMENTS || bytes + size > GROUP_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(doc);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+async function importGroup(
   ctx: ServiceContext,
   task: TaskRow,
   archive: Uint8Array,
-  doc: ZipImportDocument,
+  docs: ZipImportDocument[],
 ) {
   const input = zipImportInput(task);
-  const item = (fields: Omit<TaskItem, "taskId" | "name" | "createdAt">): TaskItem => ({
+  const item = (
+    doc: ZipImportDocument,
+    fields: Omit<TaskItem, "taskId" | "name" | "createdAt">,
+  ): TaskItem => ({
     taskId: task.id,
     name: doc.xml.name,
     createdAt: nowIso(),
     ...fields,
   });
-  let outcome: TaskItem;
+  const failure = (doc: ZipImportDocument, error: AppError) =>
+    error.code === "duplicate_invoice"
+      ? item(doc, {
+          status: "duplicate",
+          invoiceId: existingId(error),
+          errorCode: error.code,
+          message: error.message,
+        })
+      : item(doc, { status: "failed", errorCode: error.code, message: error.message });
+
+  let refused: TaskItem[];
   try {
-    await receiveInvoice(
+    const outcomes = await receiveInvoices(
       // The import acts as the user who started it: one who has lost access since fails every entry
       // left with the access error, as their own upload would.
       { ...ctx, userId: task.createdByUserId ?? "" },
@@ -161,29 +194,34 @@ async function importDocument(
         providerId: input.providerId ?? undefined,
         source: "zip",
         taskId: task.id,
+      },
+      docs.map((doc) => ({
         readFiles: async () => ({
           xml: await entryFile(archive, doc.xml, "application/xml"),
           pdf: doc.pdf ? await entryFile(archive, doc.pdf, "application/pdf") : undefined,
         }),
         alsoWrite: (invoice) => [
-          asStatement(ctx.db.insert(taskItems).values(item({ status: "created", invoiceId: invoice.id }))),
+          asStatement(
+            ctx.db.insert(taskItems).values(item(doc, { status: "created", invoiceId: invoice.id })),
+          ),
         ],
-      },
+      })),
     );
-    return;
+    refused = outcomes.flatMap((outcome, i) => (outcome.ok ? [] : [failure(docs[i]!, outcome.error)]));
   } catch (error) {
+    // Refused as a whole (the creator lost access): every document of the group fails with that reason.
     if (!isAppError(error)) throw error;
-    outcome =
-      error.code === "duplicate_invoice"
-        ? item({
-            status: "duplicate",
-            invoiceId: existingId(error),
-            errorCode: error.code,
-            message: error.message,
-          })
-        : item({ status: "failed", errorCode: error.code, message: error.message });
+    refused = docs.map((doc) => failure(doc, error));
   }
-  await ctx.db.insert(taskItems).values(outcome).onConflictDoNothing();
+  // Refusals wrote nothing else, so recording them after the fact is safe.
+  if (refused.length > 0) {
+    await batchWrite(
+      ctx.db,
+      insertRows(ctx.db, taskItems, refused).map((statement) =>
+        asStatement((statement as unknown as { onConflictDoNothing(): unknown }).onConflictDoNothing()),
+      ),
+    );
+  }
 }
 
 export async function runZipImport(ctx: ServiceContext, job: ZipImportJob) {
@@ -197,18 +235,14 @@ export async function runZipImport(ctx: ServiceContext, job: ZipImportJob) {
 
   const started = Date.now();
   let unexpected: { error: unknown } | undefined;
-  let next = 0;
-  const worker = async () => {
-    while (!unexpected && next < pending.length) {
-      const doc = pending[next++]!;
-      try {
-        await importDocument(ctx, task, archive, doc);
-      } catch (error) {
-        unexpected ??= { error };
-      }
+  for (const group of groups(pending)) {
+    try {
+      await importGroup(ctx, task, archive, group);
+    } catch (error) {
+      unexpected = { error };
+      break;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(DOCUMENTS_IN_FLIGHT, pending.length) }, worker));
+  }
   await recount(ctx, task.id);
   if (unexpected) throw unexpected.error;
   return { taskId: task.id, from: job.from, to: job.to, received: pending.length, ms: Date.now() - started };

@@ -31,7 +31,7 @@ import type { Cfdi } from "../../shared/cfdi/model";
 import { parseCfdi } from "../../shared/cfdi/parse";
 import { validateCfdi } from "../../shared/cfdi/validate";
 import { verifyCfdi } from "../../shared/cfdi/verify";
-import { AppError, badRequest, conflict } from "../../shared/errors";
+import { AppError, badRequest, conflict, isAppError } from "../../shared/errors";
 import { paymentState } from "../../shared/invoices/payment-status";
 import { preferencesError, preferenceViolations } from "../../shared/invoices/preferences";
 import { type InvoiceRecord, invoiceRecord } from "../../shared/invoices/record";
@@ -54,14 +54,14 @@ export const INVOICE_EVENT_TYPES = [
 ] as const;
 export type InvoiceEventType = (typeof INVOICE_EVENT_TYPES)[number];
 
-/** The event insert for a caller's batch: events are written with the change they describe, or not at all. */
-export function invoiceEventStatement(
-  ctx: Pick<ActorContext, "db"> & { userId?: string },
+/** An event row; events are written in the same batch as the change they describe, or not at all. */
+export function invoiceEventRow(
+  ctx: { userId?: string },
   invoice: Pick<InvoiceRow, "id" | "organizationId" | "providerId">,
   type: InvoiceEventType,
   data: Record<string, unknown> = {},
-): BatchItem<"sqlite"> {
-  return ctx.db.insert(invoiceEvents).values({
+): typeof invoiceEvents.$inferInsert {
+  return {
     id: crypto.randomUUID(),
     type,
     invoiceId: invoice.id,
@@ -70,7 +70,19 @@ export function invoiceEventStatement(
     actorUserId: ctx.userId ?? null,
     data,
     createdAt: nowIso(),
-  }) as unknown as BatchItem<"sqlite">;
+  };
+}
+
+/** The event insert for a caller's batch. */
+export function invoiceEventStatement(
+  ctx: Pick<ActorContext, "db"> & { userId?: string },
+  invoice: Pick<InvoiceRow, "id" | "organizationId" | "providerId">,
+  type: InvoiceEventType,
+  data: Record<string, unknown> = {},
+): BatchItem<"sqlite"> {
+  return ctx.db
+    .insert(invoiceEvents)
+    .values(invoiceEventRow(ctx, invoice, type, data)) as unknown as BatchItem<"sqlite">;
 }
 
 export interface InvoiceFiles {
@@ -79,21 +91,27 @@ export interface InvoiceFiles {
   purchaseOrder?: File;
 }
 
-export interface ReceiveInvoiceInput {
+/** Who receives, and how: the same for every document of one upload or one ZIP slice. */
+export interface ReceiveSide {
   /** The receiver; the caller's organization when it uploads an invoice it received. */
   organizationId?: string;
   /** The issuer; the caller's organization when it submits an invoice to a client. */
   providerId?: string;
-  /** Reads the uploaded files; called only once the caller may write to the side it named. */
-  readFiles(): Promise<InvoiceFiles>;
   source?: "upload" | "zip";
   taskId?: string;
+}
+
+export interface IncomingDocument {
+  /** Reads the uploaded files; called only once the caller may write to the side it named. */
+  readFiles(): Promise<InvoiceFiles>;
   /**
-   * More statements for the invoice's own atomic batch: a ZIP import records its task item there, so
-   * an entry whose invoice was written is never received twice, even if the job dies right after.
+   * More statements for the batch that writes this invoice: a ZIP import records its task item there,
+   * so an entry whose invoice was written is never received twice, even if the job dies right after.
    */
   alsoWrite?(invoice: InvoiceRow): BatchItem<"sqlite">[];
 }
+
+export type ReceiveInvoiceInput = ReceiveSide & IncomingDocument;
 
 interface Sides {
   organization: OrganizationRow | null;
@@ -132,7 +150,7 @@ async function linkedOrganization(
 /** The caller's side, checked before any byte of the upload is read (a ZIP import checks it too). */
 export async function callerAccess(
   ctx: ActorContext,
-  input: Pick<ReceiveInvoiceInput, "organizationId" | "providerId">,
+  input: Pick<ReceiveSide, "organizationId" | "providerId">,
 ) {
   if (input.organizationId) return requireOrgAccess(ctx, input.organizationId, "invoices.write");
   if (input.providerId) return requireOrgAccess(ctx, input.providerId, "invoices.write");
@@ -149,12 +167,21 @@ export async function callerAccess(
   );
 }
 
+/**
+ * Both parties of a document. `memo` holds the organization look-ups of one call (a ZIP slice names
+ * the same few RFCs over and over).
+ */
 async function resolveSides(
   ctx: ActorContext,
-  input: ReceiveInvoiceInput,
+  input: ReceiveSide,
   caller: OrganizationRow,
   cfdi: Cfdi,
+  memo: Map<string, Promise<OrganizationRow | null>>,
 ): Promise<Sides> {
+  const once = (key: string, load: () => Promise<OrganizationRow | null>) => {
+    if (!memo.has(key)) memo.set(key, load());
+    return memo.get(key)!;
+  };
   const issuerRfc = normalizeRfc(cfdi.Emisor.Rfc);
   const recipientRfc = normalizeRfc(cfdi.Receptor.Rfc);
   if (input.organizationId) {
@@ -168,31 +195,38 @@ async function resolveSides(
     }
     let provider: OrganizationRow | null = null;
     if (input.providerId) {
-      const [link] = await ctx.db
-        .select({ organization: organizations })
-        .from(providerOrganizations)
-        .innerJoin(organizations, eq(organizations.id, providerOrganizations.providerId))
-        .where(
-          and(
-            eq(providerOrganizations.organizationId, organization.id),
-            eq(providerOrganizations.providerId, input.providerId),
-            isNull(organizations.deletedAt),
-          ),
-        )
-        .limit(1);
-      if (!link)
+      const providerId = input.providerId;
+      provider = await once(`link:${providerId}`, async () => {
+        const [link] = await ctx.db
+          .select({ organization: organizations })
+          .from(providerOrganizations)
+          .innerJoin(organizations, eq(organizations.id, providerOrganizations.providerId))
+          .where(
+            and(
+              eq(providerOrganizations.organizationId, organization.id),
+              eq(providerOrganizations.providerId, providerId),
+              isNull(organizations.deletedAt),
+            ),
+          )
+          .limit(1);
+        return link?.organization ?? null;
+      });
+      if (!provider)
         throw new AppError(404, "not_found", "Provider not found among this organization's providers");
-      provider = link.organization;
       if (provider.taxIdentifier !== issuerRfc) throw issuerMismatch(issuerRfc, provider);
     } else {
-      provider = await linkedOrganization(ctx.db, "provider", organization.id, issuerRfc);
+      provider = await once(`provider:${issuerRfc}`, () =>
+        linkedOrganization(ctx.db, "provider", organization.id, issuerRfc),
+      );
     }
     return { organization, provider, callerSide: "organization", callerOrganizationId: organization.id };
   }
   {
     const provider = caller;
     if (provider.taxIdentifier !== issuerRfc) throw issuerMismatch(issuerRfc, provider);
-    const organization = await linkedOrganization(ctx.db, "client", provider.id, recipientRfc);
+    const organization = await once(`client:${recipientRfc}`, () =>
+      linkedOrganization(ctx.db, "client", provider.id, recipientRfc),
+    );
     return { organization, provider, callerSide: "provider", callerOrganizationId: provider.id };
   }
 }
@@ -207,17 +241,153 @@ const issuerMismatch = (issuerRfc: string, provider: OrganizationRow) =>
     },
   );
 
-async function enforcePreferences(
-  db: Db,
-  organizationId: string,
-  record: InvoiceRecord,
-  hasPurchaseOrder: boolean,
-): Promise<void> {
-  const [rules] = await db
+const duplicate = (existingId: string | null) =>
+  conflict(
+    "duplicate_invoice",
+    "An invoice with this UUID is already in the inbox",
+    existingId ? { existingId } : undefined,
+  );
+
+const isUniqueViolation = (error: unknown) =>
+  /UNIQUE constraint failed|SQLITE_CONSTRAINT/i.test(String((error as Error)?.message ?? error));
+
+/** UUIDs per `IN (…)` look-up: D1 binds at most 100 parameters per statement. */
+const UUIDS_PER_LOOKUP = 90;
+/** R2 writes in flight at once while storing a batch's files. */
+const FILE_WRITES_IN_FLIGHT = 8;
+
+export interface ReceivedInvoice {
+  invoice: InvoiceRow;
+  record: InvoiceRecord;
+}
+
+export type ReceiveOutcome = ({ ok: true } & ReceivedInvoice) | { ok: false; error: AppError };
+
+/** A document that passed every check, with everything its batch needs. */
+interface Prepared {
+  index: number;
+  sides: Sides;
+  record: InvoiceRecord;
+  uploaded: InvoiceFiles;
+  row?: InvoiceRow;
+  rows?: InvoiceRows;
+}
+
+/**
+ * Receives one or many documents for the same side: the upload route sends one, a ZIP import a slice.
+ * Reads that are the same for every document (the caller's access, linked organizations by RFC,
+ * preferences) happen once; duplicates are looked up for all UUIDs together; files are stored
+ * concurrently; and every accepted document is written in one atomic batch. Each document gets its
+ * own outcome: an AppError refuses that document only. Errors that are not AppErrors (storage down)
+ * reject the whole call, and nothing of it has been written to the database.
+ */
+export async function receiveInvoices(
+  ctx: ActorContext,
+  side: ReceiveSide,
+  documents: readonly IncomingDocument[],
+): Promise<ReceiveOutcome[]> {
+  const { organization: caller } = await callerAccess(ctx, side);
+  const linked = new Map<string, Promise<OrganizationRow | null>>();
+  const rules = new Map<string, Promise<PreferenceRules | undefined>>();
+  const outcomes: ReceiveOutcome[] = new Array(documents.length);
+  const prepared: Prepared[] = [];
+
+  for (const [index, document] of documents.entries()) {
+    try {
+      const uploaded = await document.readFiles();
+      // Refuses oversized or hostile XML before anything else runs (AppError 400/413 with xml_* codes).
+      const cfdi = parseCfdi(new Uint8Array(await uploaded.xml.arrayBuffer()));
+      if (cfdi.TipoDeComprobante === "P") {
+        throw badRequest(
+          "payment_complement_not_invoice",
+          "This CFDI is a payment complement (type P): upload it to POST /v1/invoice-payments",
+        );
+      }
+      const sides = await resolveSides(ctx, side, caller, cfdi, linked);
+      const record = invoiceRecord(cfdi, await verifyCfdi(cfdi), validateCfdi(cfdi));
+      if (sides.organization) {
+        const id = sides.organization.id;
+        if (!rules.has(id)) rules.set(id, preferencesOf(ctx.db, id));
+        enforcePreferences(await rules.get(id)!, record, uploaded.purchaseOrder !== undefined);
+      }
+      prepared.push({ index, sides, record, uploaded });
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      outcomes[index] = { ok: false, error };
+    }
+  }
+
+  const { accepted, repeats } = await withoutDuplicates(ctx.db, prepared, outcomes);
+  await mapConcurrently(accepted, FILE_WRITES_IN_FLIGHT, async (doc) => {
+    try {
+      doc.rows = await buildInvoice(ctx, side, doc);
+      doc.row = doc.rows.invoice;
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      outcomes[doc.index] = { ok: false, error };
+    }
+  });
+  const ready = accepted.filter((doc) => doc.row !== undefined);
+  const statementsFor = (docs: Prepared[]) =>
+    writeStatements(
+      ctx,
+      docs.map((doc) => doc.rows!),
+      docs.flatMap((doc) => documents[doc.index]!.alsoWrite?.(doc.row!) ?? []),
+    );
+  try {
+    await batchWrite(ctx.db, statementsFor(ready));
+    for (const doc of ready) outcomes[doc.index] = { ok: true, invoice: doc.row!, record: doc.record };
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    // A concurrent upload of one of these UUIDs won a race: write them one by one, so only the
+    // document that lost it is refused.
+    for (const doc of ready) {
+      try {
+        await batchWrite(ctx.db, statementsFor([doc]));
+        outcomes[doc.index] = { ok: true, invoice: doc.row!, record: doc.record };
+      } catch (single) {
+        if (!doc.record.uuid || !isUniqueViolation(single)) throw single;
+        const [existing] = await findDuplicates(ctx.db, doc.sides, [doc.record.uuid]);
+        outcomes[doc.index] = { ok: false, error: duplicate(existing?.id ?? null) };
+      }
+    }
+  }
+  for (const [firstIndex, indices] of repeats) {
+    const original = outcomes[firstIndex]!;
+    const outcome: ReceiveOutcome = original.ok
+      ? { ok: false, error: duplicate(original.invoice.id) }
+      : original;
+    for (const index of indices) outcomes[index] = outcome;
+  }
+  return outcomes;
+}
+
+/** One document, refused with its AppError or received. */
+export async function receiveInvoice(
+  ctx: ActorContext,
+  input: ReceiveInvoiceInput,
+): Promise<ReceivedInvoice> {
+  const [outcome] = await receiveInvoices(ctx, input, [input]);
+  if (!outcome!.ok) throw outcome!.error;
+  return outcome!;
+}
+
+type PreferenceRules = typeof invoicePreferences.$inferSelect;
+
+async function preferencesOf(db: Db, organizationId: string): Promise<PreferenceRules | undefined> {
+  const [row] = await db
     .select()
     .from(invoicePreferences)
     .where(eq(invoicePreferences.organizationId, organizationId))
     .limit(1);
+  return row;
+}
+
+function enforcePreferences(
+  rules: PreferenceRules | undefined,
+  record: InvoiceRecord,
+  hasPurchaseOrder: boolean,
+): void {
   if (!rules) return;
   const violations = preferenceViolations(
     rules,
@@ -234,70 +404,138 @@ async function enforcePreferences(
   if (violations.length > 0) throw preferencesError(violations);
 }
 
-const duplicate = (existingId: string | null) =>
-  conflict(
-    "duplicate_invoice",
-    "An invoice with this UUID is already in the inbox",
-    existingId ? { existingId } : undefined,
-  );
-
-/** The invoice with this UUID on the caller's side, if any. */
-async function findDuplicate(db: Db, sides: Sides, uuid: string): Promise<InvoiceRow | undefined> {
+/** Invoices with these UUIDs on the caller's side. */
+async function findDuplicates(db: Db, sides: Sides, uuids: string[]) {
   const column = sides.callerSide === "organization" ? invoices.organizationId : invoices.providerId;
-  const [row] = await db
-    .select()
-    .from(invoices)
-    .where(and(eq(column, sides.callerOrganizationId), eq(invoices.uuid, uuid)))
-    .limit(1);
-  return row;
-}
-
-const isUniqueViolation = (error: unknown) =>
-  /UNIQUE constraint failed|SQLITE_CONSTRAINT/i.test(String((error as Error)?.message ?? error));
-
-export interface ReceivedInvoice {
-  invoice: InvoiceRow;
-  record: InvoiceRecord;
-}
-
-export async function receiveInvoice(
-  ctx: ActorContext,
-  input: ReceiveInvoiceInput,
-): Promise<ReceivedInvoice> {
-  const { organization: caller } = await callerAccess(ctx, input);
-  const uploaded = await input.readFiles();
-  const xmlBytes = new Uint8Array(await uploaded.xml.arrayBuffer());
-  // Refuses oversized or hostile XML before anything else runs (AppError 400/413 with xml_* codes).
-  const cfdi = parseCfdi(xmlBytes);
-  if (cfdi.TipoDeComprobante === "P") {
-    throw badRequest(
-      "payment_complement_not_invoice",
-      "This CFDI is a payment complement (type P): upload it to POST /v1/invoice-payments",
+  const found: { id: string; uuid: string | null }[] = [];
+  for (let i = 0; i < uuids.length; i += UUIDS_PER_LOOKUP) {
+    found.push(
+      ...(await db
+        .select({ id: invoices.id, uuid: invoices.uuid })
+        .from(invoices)
+        .where(
+          and(
+            eq(column, sides.callerOrganizationId),
+            inArray(invoices.uuid, uuids.slice(i, i + UUIDS_PER_LOOKUP)),
+          ),
+        )),
     );
   }
-  const sides = await resolveSides(ctx, input, caller, cfdi);
-  const record = invoiceRecord(cfdi, await verifyCfdi(cfdi), validateCfdi(cfdi));
-  if (sides.organization) {
-    await enforcePreferences(ctx.db, sides.organization.id, record, uploaded.purchaseOrder !== undefined);
-  }
-  if (record.uuid) {
-    const existing = await findDuplicate(ctx.db, sides, record.uuid);
-    if (existing) throw duplicate(existing.id);
-  }
+  return found;
+}
 
+/**
+ * Drops documents whose UUID the caller's side already holds (outcome: duplicate of that invoice), and
+ * documents that repeat an earlier one of the same call, returned in `repeats` (index of the first →
+ * indices of its repeats) so that they can point to it once it has an id.
+ */
+async function withoutDuplicates(db: Db, prepared: Prepared[], outcomes: ReceiveOutcome[]) {
+  const repeats = new Map<number, number[]>();
+  if (prepared.length === 0) return { accepted: [], repeats };
+  // Every document of one call has the same caller side.
+  const uuids = prepared.map((d) => d.record.uuid).filter((u): u is string => u !== null);
+  const existing = new Map((await findDuplicates(db, prepared[0]!.sides, uuids)).map((r) => [r.uuid, r.id]));
+  const first = new Map<string, number>();
+  const accepted = prepared.filter((doc) => {
+    const uuid = doc.record.uuid;
+    if (uuid === null) return true;
+    const existingId = existing.get(uuid);
+    if (existingId !== undefined) {
+      outcomes[doc.index] = { ok: false, error: duplicate(existingId) };
+      return false;
+    }
+    const earlier = first.get(uuid);
+    if (earlier !== undefined) {
+      repeats.set(earlier, [...(repeats.get(earlier) ?? []), doc.index]);
+      return false;
+    }
+    first.set(uuid, doc.index);
+    return true;
+  });
+  return { accepted, repeats };
+}
+
+async function mapConcurrently<T>(items: T[], limit: number, run: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await run(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+interface InvoiceRows {
+  invoice: InvoiceRow;
+  files: FileRow[];
+  items: (typeof invoiceItems.$inferInsert)[];
+  itemTaxes: (typeof invoiceItemTaxes.$inferInsert)[];
+  taxes: (typeof invoiceTaxes.$inferInsert)[];
+  localTaxes: (typeof invoiceLocalTaxes.$inferInsert)[];
+  event: typeof invoiceEvents.$inferInsert;
+}
+
+/**
+ * The statements that record documents: rows of each table from all of them in multi-row inserts
+ * (a ZIP slice of 50 invoices is about a hundred statements, not five hundred), then `extra`.
+ */
+function writeStatements(
+  ctx: ActorContext,
+  docs: InvoiceRows[],
+  extra: BatchItem<"sqlite">[],
+): BatchItem<"sqlite">[] {
+  return [
+    ...insertRows(
+      ctx.db,
+      files,
+      docs.flatMap((d) => d.files),
+    ),
+    ...insertRows(
+      ctx.db,
+      invoices,
+      docs.map((d) => d.invoice),
+    ),
+    ...insertRows(
+      ctx.db,
+      invoiceItems,
+      docs.flatMap((d) => d.items),
+    ),
+    ...insertRows(
+      ctx.db,
+      invoiceItemTaxes,
+      docs.flatMap((d) => d.itemTaxes),
+    ),
+    ...insertRows(
+      ctx.db,
+      invoiceTaxes,
+      docs.flatMap((d) => d.taxes),
+    ),
+    ...insertRows(
+      ctx.db,
+      invoiceLocalTaxes,
+      docs.flatMap((d) => d.localTaxes),
+    ),
+    ...insertRows(
+      ctx.db,
+      invoiceEvents,
+      docs.map((d) => d.event),
+    ),
+    ...extra,
+  ];
+}
+
+/** Stores the document's files in R2 and builds the rows that record it. */
+async function buildInvoice(ctx: ActorContext, side: ReceiveSide, doc: Prepared): Promise<InvoiceRows> {
+  const { sides, record, uploaded } = doc;
   // Files belong to the receiving organization when it is here, else to the issuer.
   const owner = sides.organization?.id ?? sides.provider!.id;
-  const xmlFile = await prepareFile(ctx, { organizationId: owner, type: "invoice_xml", file: uploaded.xml });
-  const pdfFile = uploaded.pdf
-    ? await prepareFile(ctx, { organizationId: owner, type: "invoice_pdf", file: uploaded.pdf })
-    : null;
-  const purchaseOrderFile = uploaded.purchaseOrder
-    ? await prepareFile(ctx, {
-        organizationId: owner,
-        type: "purchase_order_pdf",
-        file: uploaded.purchaseOrder,
-      })
-    : null;
+  const [xmlFile, pdfFile, purchaseOrderFile] = await Promise.all([
+    prepareFile(ctx, { organizationId: owner, type: "invoice_xml", file: uploaded.xml }),
+    uploaded.pdf
+      ? prepareFile(ctx, { organizationId: owner, type: "invoice_pdf", file: uploaded.pdf })
+      : null,
+    uploaded.purchaseOrder
+      ? prepareFile(ctx, { organizationId: owner, type: "purchase_order_pdf", file: uploaded.purchaseOrder })
+      : null,
+  ]);
 
   const now = nowIso();
   const id = crypto.randomUUID();
@@ -338,8 +576,8 @@ export async function receiveInvoice(
     notes: null,
     archivedByOrganizationAt: null,
     archivedByProviderAt: null,
-    source: input.source ?? "upload",
-    taskId: input.taskId ?? null,
+    source: side.source ?? "upload",
+    taskId: side.taskId ?? null,
     createdByUserId: ctx.userId,
     createdAt: now,
     updatedAt: now,
@@ -363,45 +601,31 @@ export async function receiveInvoice(
       });
     }
   }
-  const fileRows = [xmlFile, pdfFile, purchaseOrderFile].filter((f): f is FileRow => f !== null);
-  try {
-    await batchWrite(ctx.db, [
-      ...insertRows(ctx.db, files, fileRows),
-      ctx.db.insert(invoices).values(row) as unknown as BatchItem<"sqlite">,
-      ...insertRows(ctx.db, invoiceItems, itemRows),
-      ...insertRows(ctx.db, invoiceItemTaxes, itemTaxRows),
-      ...insertRows(
-        ctx.db,
-        invoiceTaxes,
-        taxes.map((t) => ({ ...t, id: crypto.randomUUID(), invoiceId: id, createdAt: now, updatedAt: now })),
-      ),
-      ...insertRows(
-        ctx.db,
-        invoiceLocalTaxes,
-        localTaxes.map((t) => ({
-          ...t,
-          id: crypto.randomUUID(),
-          invoiceId: id,
-          createdAt: now,
-          updatedAt: now,
-        })),
-      ),
-      invoiceEventStatement(ctx, row, "invoice.received", {
-        status: row.status,
-        uuid: row.uuid,
-        source: row.source,
-      }),
-      ...(input.alsoWrite?.(row) ?? []),
-    ]);
-  } catch (error) {
-    // A concurrent upload of the same UUID won the race, or the other side already holds it.
-    if (record.uuid && isUniqueViolation(error)) {
-      const existing = await findDuplicate(ctx.db, sides, record.uuid);
-      throw duplicate(existing?.id ?? null);
-    }
-    throw error;
-  }
-  return { invoice: row, record };
+  return {
+    invoice: row,
+    files: [xmlFile, pdfFile, purchaseOrderFile].filter((f): f is FileRow => f !== null),
+    items: itemRows,
+    itemTaxes: itemTaxRows,
+    taxes: taxes.map((t) => ({
+      ...t,
+      id: crypto.randomUUID(),
+      invoiceId: id,
+      createdAt: now,
+      updatedAt: now,
+    })),
+    localTaxes: localTaxes.map((t) => ({
+      ...t,
+      id: crypto.randomUUID(),
+      invoiceId: id,
+      createdAt: now,
+      updatedAt: now,
+    })),
+    event: invoiceEventRow(ctx, row, "invoice.received", {
+      status: row.status,
+      uuid: row.uuid,
+      source: row.source,
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

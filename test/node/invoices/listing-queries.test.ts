@@ -23,6 +23,7 @@ import { type LibsqlHarness, openLibsql } from "../db/libsql";
 const ORG = "0b0e3c4a-1111-4111-8111-000000000001";
 const PROVIDER = "0b0e3c4a-2222-4222-8222-000000000002";
 const OTHER = "0b0e3c4a-3333-4333-8333-000000000003";
+const BIG = "0b0e3c4a-4444-4444-8444-000000000004";
 const RFCS = Array.from(
   { length: 40 },
   (_, i) => `AB${String.fromCharCode(65 + (i % 26))}9001${String(10 + i)}XY1`,
@@ -96,7 +97,11 @@ beforeAll(async () => {
     logger: { logQuery: (sql, params) => statements.push({ sql, params }) },
   }) as unknown as Db;
   const rows = Array.from({ length: 3000 }, (_, i) =>
-    row(i, i % 10 === 0 ? { organizationId: null, providerId: ORG } : {}),
+    row(i, {
+      ...(i % 10 === 0 ? { organizationId: null, providerId: ORG } : {}),
+      // A quarter of one issuer's invoices are cancelled, on three dates (keyset pages over nulls).
+      ...(i % 160 === 3 ? { cancelledAt: `2024-0${1 + (i % 3)}-01T00:00:00.000Z` } : {}),
+    }),
   );
   rows.push(
     ...Array.from({ length: 500 }, (_, i) => row(i, { organizationId: OTHER, providerId: PROVIDER })),
@@ -130,7 +135,23 @@ beforeAll(async () => {
       updatedAt: r.createdAt,
     })),
   );
-  // D1 gathers the planner's statistics with PRAGMA optimize; without them every index on
+  // 1,100 invoices of 9,000,000,000.000001 each: 9.9 × 10^18 millionths, past SQLite's 64-bit integers.
+  const amount = "9000000000.000001";
+  await insert(
+    Array.from({ length: 1100 }, (_, i) =>
+      row(i, {
+        organizationId: BIG,
+        status: "accepted",
+        statusCode: STATUS_CODES.accepted,
+        grossPriceAmount: amount,
+        grossPriceMicros: 9_000_000_000_000_001,
+        dueAmount: amount,
+        dueMicros: 9_000_000_000_000_001,
+      }),
+    ),
+  );
+  // Every write happens before the reads: libSQL's Node client pools connections, and a write after
+  // concurrent reads can find the database locked. D1 gathers the planner's statistics with PRAGMA optimize; without them every index on
   // organization_id looks equally selective.
   await db.run(sql`ANALYZE`);
 }, 60_000);
@@ -197,14 +218,7 @@ describe("keyset pages", () => {
   it("walk a null-heavy order forwards and backwards, every row once", async () => {
     const conditions = [{ op: "eq", field: "issuerTaxIdentifier", value: RFCS[3]! }] as const;
     const some = await selectInvoicePage(db, receiver, [...conditions], [], { page: 1, limit: 100 });
-    for (const [i, invoice] of some.entries()) {
-      if (i % 4 === 0) {
-        await db
-          .update(invoices)
-          .set({ cancelledAt: `2024-0${1 + (i % 3)}-01T00:00:00.000Z` })
-          .where(sql`${invoices.id} = ${invoice.id}`);
-      }
-    }
+    expect(some.filter((i) => i.cancelledAt !== null).length).toBeGreaterThan(10);
     const { query } = syntageList(syntageQuery.parse({ "order[canceledAt]": "desc", itemsPerPage: "7" }), [
       "order[canceledAt]",
       "itemsPerPage",
@@ -238,32 +252,16 @@ describe("keyset pages", () => {
 });
 
 describe("sums", () => {
-  const BIG = "0b0e3c4a-4444-4444-8444-000000000004";
-  beforeAll(async () => {
-    // 1,100 invoices of 9,000,000,000.000001 each: 9.9 × 10^18 millionths, past SQLite's 64-bit integers.
-    const amount = "9000000000.000001";
-    await insert(
-      Array.from({ length: 1100 }, (_, i) =>
-        row(i, {
-          organizationId: BIG,
-          status: "accepted",
-          statusCode: STATUS_CODES.accepted,
-          grossPriceAmount: amount,
-          grossPriceMicros: 9_000_000_000_000_001,
-          dueAmount: amount,
-          dueMicros: 9_000_000_000_000_001,
-        }),
-      ),
-    );
-  });
   const big: Tenant = { organizationIds: [BIG], scope: { organization: true } };
 
   it("split into units and remainders, add up exactly where a plain SUM overflows", async () => {
-    await expect(
-      db.all(
-        sql`select sum(${invoices.dueMicros}) from ${invoices} where ${invoices.organizationId} = ${BIG}`,
-      ),
-    ).rejects.toThrow(/overflow/);
+    const plain = await db
+      .all(sql`select sum(${invoices.dueMicros}) from ${invoices} where ${invoices.organizationId} = ${BIG}`)
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
+    expect(String(plain?.cause)).toMatch(/integer overflow/);
     const aggregates = await invoiceAggregates(db, big, [], NOW);
     expect(aggregates).toMatchObject({ totalCount: 1100, amountDue: "9900000000000.0011", amountPaid: "0" });
     expect(await grossPriceBalance(db, big, [])).toBe("9900000000000.0011");
