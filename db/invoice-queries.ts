@@ -49,17 +49,22 @@ const ALWAYS = sql`1`;
 
 const sideColumn = (side: Side) => (side === "organization" ? invoices.organizationId : invoices.providerId);
 
-/** Short id lists bind one parameter per id; long ones one JSON array (D1 binds at most 100). */
-const LISTED_IDS = 8;
+/** Short lists bind one parameter per value; long ones one JSON array (D1 binds at most 100). */
+const LISTED_VALUES = 8;
+
+function inList(expression: SQL | SQLiteColumn, values: readonly unknown[]): SQL {
+  if (values.length > LISTED_VALUES) {
+    return sql`${expression} in (select value from json_each(${JSON.stringify(values)}))`;
+  }
+  return sql`${expression} in (${sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  )})`;
+}
 
 function heldBy(side: Side, ids: readonly string[]): SQL {
   const column = sideColumn(side);
-  if (ids.length === 1) return sql`${column} = ${ids[0]}`;
-  if (ids.length > LISTED_IDS) return sql`${column} in (select value from json_each(${JSON.stringify(ids)}))`;
-  return sql`${column} in (${sql.join(
-    ids.map((id) => sql`${id}`),
-    sql`, `,
-  )})`;
+  return ids.length === 1 ? sql`${column} = ${ids[0]}` : inList(column, ids);
 }
 
 /** Which invoices the tenant may see at all. Every query ANDs this first. */
@@ -172,10 +177,10 @@ function compare(target: Target, c: Comparison<string>): SQL {
     case "eq":
       return sql`${expression} = ${v(c.value)}`;
     case "in":
-      return sql`${expression} in (${sql.join(
-        c.values.map((x) => v(x)),
-        sql`, `,
-      )})`;
+      return inList(
+        expression,
+        c.values.map((x) => (target.value ? target.value(x) : typeof x === "boolean" ? Number(x) : x)),
+      );
     case "contains":
       if (!target.column) throw new Error(`contains needs a column, not an expression (${c.field})`);
       return containsInsensitive(target.column, c.value);
@@ -390,10 +395,10 @@ function convertMicros(amount: bigint, rate: bigint): bigint {
 }
 
 /** Invoices whose money counts (COUNTS_IN_BALANCES, not cancelled). */
-const inBalance = sql`${invoices.statusCode} in (${sql.join(
-  COUNTS_IN_BALANCES.map((s) => sql`${STATUS_CODES[s]}`),
-  sql`, `,
-)}) and ${invoices.isCancelled} = 0`;
+const inBalance = sql`${inList(
+  invoices.statusCode,
+  COUNTS_IN_BALANCES.map((s) => STATUS_CODES[s]),
+)} and ${invoices.isCancelled} = 0`;
 /** Amounts that must be converted to MXN (another currency with an exchange rate). */
 const converted = sql`${invoices.currencyCode} <> 'MXN' and ${invoices.exchangeRate} is not null`;
 

@@ -258,6 +258,19 @@ describe("GET /v1/invoices: filters", () => {
     expect(await list({ issuer_is_entity: "false" })).toEqual(of("b"));
   });
 
+  it("comma lists of 100 values stay within D1's bound parameters", async () => {
+    const listed = await get(owner.token, "/v1/invoices", { organization_id: o.id, limit: "100" });
+    const uuids: string[] = listed.json.data.map((r: { uuid: string }) => r.uuid);
+    const filler = Array.from({ length: 100 - uuids.length }, () => crypto.randomUUID());
+    const folios = Array.from({ length: 100 }, (_, i) => (i === 0 ? "A-1" : `X-${i}`));
+    expect(await list({ uuid: [...uuids, ...filler].join(","), folio_number: folios.join(",") })).toEqual(
+      of("a"),
+    );
+    expect(
+      await list({ statuses: "draft,sent,accepted,paid,completed,rejected,processing,not_valid" }),
+    ).toEqual(of("a", "b"));
+  });
+
   it("dates: ranges in Mexico City time, months, inclusive bare-date ends", async () => {
     // b was created 2026-02-01 00:30 in Mexico City (06:30 UTC).
     expect(await list({ created_at_from: "2026-02-01", created_at_to: "2026-02-01" })).toEqual(of("b"));

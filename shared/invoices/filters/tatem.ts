@@ -129,10 +129,13 @@ export const tatemFilterShape = {
       .string()
       .transform((t) => t.toUpperCase())
       .pipe(z.enum(Object.keys(TAX_IDS) as [string, ...string[]])),
+    20,
   )
     .optional()
     .describe("Document taxes: c_Impuesto codes (001, 002, 003) or ISR, IVA, IEPS, comma separated"),
-  tax_rates: commaList(Amount).optional().describe("Rates of the tax_ids at the same positions, e.g. 0.16"),
+  tax_rates: commaList(Amount, 20)
+    .optional()
+    .describe("Rates of the tax_ids at the same positions, e.g. 0.16"),
   cfdi_uses: commaList(z.string().regex(/^[A-Z]{1,2}\d{2}$/, "Expected a c_UsoCFDI code such as G03"))
     .optional()
     .describe("Comma separated, e.g. G03,G04"),
