@@ -45,6 +45,16 @@ export async function batchWrite(db: Db, statements: BatchItem<"sqlite">[]): Pro
 /** D1 binds at most 100 parameters per statement; libSQL allows more, so D1's limit rules both. */
 const MAX_BOUND_PARAMETERS = 100;
 
+/** Values per `IN (…)` list, leaving room for the query's other parameters. */
+export const IN_LIST_LIMIT = 80;
+
+/** `values` cut into lists short enough for one `IN (…)` each. */
+export function inChunks<T>(values: readonly T[], size = IN_LIST_LIMIT): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}
+
 /**
  * Multi-row inserts for a batch, split so that no statement binds more parameters than D1 allows.
  * Sized by the table's column count, not the row's keys: drizzle binds a value (or default) for

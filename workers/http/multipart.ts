@@ -25,7 +25,8 @@ export async function multipartFiles<const Required extends string, const Option
   const missing: { path: string; message: string; code: string }[] = [];
   for (const name of [...required, ...optional]) {
     const part = form.get(name);
-    if (part instanceof File && part.size > 0) out[name] = part;
+    // A browser sends an empty, unnamed part for a file input left blank: that is "no file".
+    if (part instanceof File && !(part.size === 0 && part.name === "")) out[name] = part;
     else if (part !== null && !(part instanceof File)) {
       missing.push({ path: name, message: `${name} must be a file`, code: "invalid_type" });
     } else if ((required as readonly string[]).includes(name)) {
@@ -34,4 +35,31 @@ export async function multipartFiles<const Required extends string, const Option
   }
   if (missing.length > 0) throw badRequest("validation_failed", "The request is invalid", missing);
   return out as Record<Required, File> & Partial<Record<Optional, File>>;
+}
+
+/** The OpenAPI request body of a multipart upload with these file parts. */
+export function multipartBody(parts: Record<string, { required?: boolean; description?: string }>) {
+  return {
+    required: true,
+    content: {
+      "multipart/form-data": {
+        schema: {
+          type: "object" as const,
+          required: Object.entries(parts)
+            .filter(([, p]) => p.required)
+            .map(([name]) => name),
+          properties: Object.fromEntries(
+            Object.entries(parts).map(([name, p]) => [
+              name,
+              {
+                type: "string" as const,
+                format: "binary",
+                ...(p.description && { description: p.description }),
+              },
+            ]),
+          ),
+        },
+      },
+    },
+  };
 }

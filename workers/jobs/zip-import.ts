@@ -20,7 +20,7 @@
  */
 import { and, eq, gte, inArray, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { batchWrite, insertRows } from "../../db/client";
+import { batchWrite, inChunks, insertRows } from "../../db/client";
 import { files, taskItems, tasks } from "../../db/schema";
 import { type AppError, isAppError } from "../../shared/errors";
 import type { ZipImportDocument } from "../../shared/invoices/zip-plan";
@@ -35,9 +35,6 @@ import {
 } from "../services/zip-imports";
 
 type TaskItem = typeof taskItems.$inferInsert;
-
-/** Names per `IN (…)` look-up: D1 binds at most 100 parameters per statement. */
-const NAMES_PER_LOOKUP = 90;
 
 const asStatement = (query: unknown) => query as BatchItem<"sqlite">;
 
@@ -74,13 +71,11 @@ async function loadSlice(ctx: ServiceContext, job: ZipImportJob): Promise<Slice 
   const documents = read.plan.documents.slice(job.from, job.to);
   const names = documents.map((d) => d.xml.name);
   const done = new Set<string>();
-  for (let i = 0; i < names.length; i += NAMES_PER_LOOKUP) {
+  for (const chunk of inChunks(names)) {
     const rows = await ctx.db
       .select({ name: taskItems.name })
       .from(taskItems)
-      .where(
-        and(eq(taskItems.taskId, task.id), inArray(taskItems.name, names.slice(i, i + NAMES_PER_LOOKUP))),
-      );
+      .where(and(eq(taskItems.taskId, task.id), inArray(taskItems.name, chunk)));
     for (const row of rows) done.add(row.name);
   }
   return { task, archive: read.bytes, pending: documents.filter((d) => !done.has(d.xml.name)) };

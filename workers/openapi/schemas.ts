@@ -78,8 +78,8 @@ export const IdParam = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }),
 });
 
-/** Query booleans arrive as text; only the two literal spellings count. */
-export const QueryBoolean = z.enum(["true", "false"]).transform((v) => v === "true");
+/** Query booleans arrive as text; only the two literal spellings count (one definition, in shared/). */
+export { queryBoolean as QueryBoolean } from "../../shared/invoices/filters/values";
 
 export const jsonContent = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({
   description,

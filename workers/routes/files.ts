@@ -1,7 +1,7 @@
 // POST /v1/files (multipart upload), GET /v1/files/{id} (metadata) and GET /v1/files/{id}/content (bytes).
 import { z } from "@hono/zod-openapi";
-import { badRequest } from "../../shared/errors";
 import type { App } from "../app";
+import { multipartBody, multipartFiles } from "../http/multipart";
 import { ErrorEnvelope } from "../openapi/errors";
 import { authedRoute } from "../openapi/route";
 import { IdParam, IsoDate, jsonContent, Uuid } from "../openapi/schemas";
@@ -64,18 +64,7 @@ export const uploadRoute = authedRoute(
     ].join(" "),
     request: {
       query: UploadQuery,
-      body: {
-        required: true,
-        content: {
-          "multipart/form-data": {
-            schema: {
-              type: "object",
-              required: ["file"],
-              properties: { file: { type: "string", format: "binary" } },
-            },
-          },
-        },
-      },
+      body: multipartBody({ file: { required: true } }),
     },
     responses: {
       201: jsonContent(
@@ -116,26 +105,6 @@ export const contentRoute = authedRoute({
   },
 });
 
-/** The `file` part of a multipart body; anything else is a bad request, never a 500. */
-async function multipartFile(request: Request): Promise<File> {
-  if (!/^multipart\/form-data/i.test(request.headers.get("content-type") ?? "")) {
-    throw badRequest("invalid_request_body", "Send the file as multipart/form-data in the field `file`");
-  }
-  let form: FormData;
-  try {
-    form = await request.formData();
-  } catch {
-    throw badRequest("invalid_request_body", "The multipart body could not be parsed");
-  }
-  const file = form.get("file");
-  if (!(file instanceof File)) {
-    throw badRequest("validation_failed", "The request is invalid", [
-      { path: "file", message: "A file is required", code: "invalid_type" },
-    ]);
-  }
-  return file;
-}
-
 export function register(app: App) {
   app.openapi(uploadRoute, async (c) => {
     const { type, organization_id } = c.req.valid("query");
@@ -144,7 +113,7 @@ export function register(app: App) {
       organizationId: organization_id,
       type,
       requestSize: length ? Number(length) : undefined,
-      readFile: () => multipartFile(c.req.raw),
+      readFile: async () => (await multipartFiles(c.req.raw, ["file"])).file,
     });
     const origin = new URL(c.req.url).origin;
     return c.json(

@@ -3,7 +3,7 @@
 import { z } from "@hono/zod-openapi";
 import { commaList } from "../../shared/invoices/filters/values";
 import type { App } from "../app";
-import { multipartFiles } from "../http/multipart";
+import { multipartBody, multipartFiles } from "../http/multipart";
 import { ErrorEnvelope } from "../openapi/errors";
 import { authedRoute } from "../openapi/route";
 import { jsonContent } from "../openapi/schemas";
@@ -62,21 +62,10 @@ export const route = authedRoute(
     ].join(" "),
     request: {
       query: Query,
-      body: {
-        required: true,
-        content: {
-          "multipart/form-data": {
-            schema: {
-              type: "object",
-              required: ["invoicePaymentXml"],
-              properties: {
-                invoicePaymentXml: { type: "string", format: "binary", description: "Complemento de pago" },
-                invoicePaymentPdf: { type: "string", format: "binary" },
-              },
-            },
-          },
-        },
-      },
+      body: multipartBody({
+        invoicePaymentXml: { required: true, description: "Complemento de pago" },
+        invoicePaymentPdf: {},
+      }),
     },
     responses: {
       201: jsonContent(

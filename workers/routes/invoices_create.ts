@@ -1,7 +1,7 @@
 // POST /v1/invoices: receive a CFDI (multipart invoiceXml, invoicePdf, purchaseOrderPdf).
 import { z } from "@hono/zod-openapi";
 import type { App } from "../app";
-import { multipartFiles } from "../http/multipart";
+import { multipartBody, multipartFiles } from "../http/multipart";
 import { ErrorEnvelope } from "../openapi/errors";
 import { authedRoute } from "../openapi/route";
 import { jsonContent } from "../openapi/schemas";
@@ -39,26 +39,11 @@ export const route = authedRoute(
     ].join(" "),
     request: {
       query: Query,
-      body: {
-        required: true,
-        content: {
-          "multipart/form-data": {
-            schema: {
-              type: "object",
-              required: ["invoiceXml"],
-              properties: {
-                invoiceXml: { type: "string", format: "binary" },
-                invoicePdf: { type: "string", format: "binary" },
-                purchaseOrderPdf: {
-                  type: "string",
-                  format: "binary",
-                  description: "Optional PDF of the purchase order",
-                },
-              },
-            },
-          },
-        },
-      },
+      body: multipartBody({
+        invoiceXml: { required: true },
+        invoicePdf: {},
+        purchaseOrderPdf: { description: "Optional PDF of the purchase order" },
+      }),
     },
     responses: {
       201: jsonContent(

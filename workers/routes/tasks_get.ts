@@ -25,11 +25,9 @@ export const TaskSchema = z
       .array(z.object({ name: z.string(), code: z.string(), message: z.string() }))
       .openapi({ description: "The failed entries by name, one page (`page`, `limit`)" }),
     failuresTotalPages: z.number().int(),
-    ignored: z
-      .array(z.string())
-      .openapi({
-        description: "Entries that are not documents (first 100): PDFs without an XML, other files",
-      }),
+    ignored: z.array(z.string()).openapi({
+      description: "Entries that are not documents (first 100): PDFs without an XML, other files",
+    }),
     ignoredCount: z.number().int(),
     error: z.string().nullable().openapi({ description: "Why the task failed as a whole" }),
     createdAt: IsoDate,

@@ -33,7 +33,7 @@
  */
 import { and, eq, inArray, or } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { batchWrite, type Db } from "../../db/client";
+import { batchWrite, type Db, inChunks } from "../../db/client";
 import { invoiceWhere } from "../../db/invoice-queries";
 import {
   invoicePaymentDocuments,
@@ -69,12 +69,6 @@ import { requireOrgAccess } from "./tenancy";
 
 /** The most invoices a filter may select for one bulk change. */
 export const MAX_FILTER_TARGETS = 1000;
-
-/** D1 binds at most 100 parameters per statement; id lists are cut below that. */
-const ID_CHUNK = 80;
-
-const chunks = <T>(list: readonly T[], size = ID_CHUNK): T[][] =>
-  Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
 
 type PreferencesRow = typeof invoicePreferences.$inferSelect;
 type LinkRow = typeof providerOrganizations.$inferSelect;
@@ -173,7 +167,7 @@ async function loadPreferences(db: Db, organizationIds: readonly string[]) {
   const unique = [...new Set(organizationIds)];
   const rows = (
     await Promise.all(
-      chunks(unique).map((chunk) =>
+      inChunks(unique).map((chunk) =>
         db.select().from(invoicePreferences).where(inArray(invoicePreferences.organizationId, chunk)),
       ),
     )
@@ -192,7 +186,7 @@ async function loadLinks(db: Db, list: readonly InvoiceRow[]) {
   }
   const rows = (
     await Promise.all(
-      chunks([...pairs.values()], 40).map((chunk) =>
+      inChunks([...pairs.values()], 40).map((chunk) =>
         db
           .select()
           .from(providerOrganizations)
@@ -285,7 +279,7 @@ async function requireLinkedPayment(db: Db, invoicePaymentId: string, invoiceIds
   const linked = payment
     ? (
         await Promise.all(
-          chunks(invoiceIds).map((chunk) =>
+          inChunks(invoiceIds).map((chunk) =>
             db
               .selectDistinct({ invoiceId: invoicePaymentDocuments.invoiceId })
               .from(invoicePaymentDocuments)

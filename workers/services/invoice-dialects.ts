@@ -11,7 +11,7 @@
  * false, because a second upload of a UUID is refused (409) and never stored.
  */
 import { and, eq, inArray } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { type Db, inChunks } from "../../db/client";
 import type { InvoiceRow } from "../../db/invoice-queries";
 import { invoiceItems, invoiceTaxes, type organizations } from "../../db/schema";
 import { dec, formatAmount } from "../../shared/cfdi/amounts";
@@ -21,12 +21,9 @@ import { amount } from "./invoice-presenter";
 
 type Organization = typeof organizations.$inferSelect;
 
-// D1 binds at most 100 parameters per statement.
-const ID_CHUNK = 90;
-
 async function byChunks<T>(ids: readonly string[], load: (ids: string[]) => Promise<T[]>): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < ids.length; i += ID_CHUNK) out.push(...(await load(ids.slice(i, i + ID_CHUNK))));
+  for (const chunk of inChunks(ids)) out.push(...(await load(chunk)));
   return out;
 }
 

@@ -27,7 +27,7 @@ import {
 import { type ActorContext, nowIso } from "./context";
 import { paymentFieldsAfter, writeGuarded } from "./invoice-changes";
 import { guardedInvoiceUpdate } from "./invoice-payment-state";
-import { amount } from "./invoice-presenter";
+import { presentTax } from "./invoice-presenter";
 import { getInvoice, type InvoiceRow, invoiceEventStatement } from "./invoices";
 
 type ItemRow = typeof invoiceItems.$inferSelect;
@@ -255,17 +255,8 @@ function withItems(loaded: Loaded, recalculation: Recalculation) {
   };
 }
 
-/** An item tax as the API shows it (amounts as JSON numbers, like the invoice's taxes). */
-export function presentItemTax(tax: RecalcItemTax) {
-  return {
-    id: tax.id,
-    invoiceItemId: tax.invoiceItemId,
-    taxId: tax.taxId,
-    code: tax.code,
-    isWithholding: tax.isWithholding,
-    factor: tax.factor,
-    rate: amount(tax.rate),
-    baseAmount: amount(tax.baseAmount),
-    value: amount(tax.value),
-  };
-}
+/** An item tax as the API shows it: the invoice's tax presenter, which names the item. */
+export const presentItemTax = (tax: RecalcItemTax) => ({
+  ...presentTax(tax),
+  invoiceItemId: tax.invoiceItemId,
+});

@@ -12,7 +12,7 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { Db } from "../../db/client";
+import { type Db, inChunks } from "../../db/client";
 import {
   files,
   invoicePaymentDocuments,
@@ -48,15 +48,6 @@ export interface InvoicePaymentRecords {
   manual: { link: PaymentLinkRow; payment: PaymentRow }[];
 }
 
-// D1 binds at most 100 parameters per statement; the queries below add one to the ids.
-const ID_CHUNK = 90;
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += ID_CHUNK) out.push(items.slice(i, i + ID_CHUNK));
-  return out;
-}
-
 /**
  * The invoices named by a request, in its order, each checked with the tenant rule for shared records
  * (either side, `permission`): an id that does not exist or that the caller cannot see → 404, a role
@@ -68,7 +59,7 @@ export async function accessibleInvoices(
   permission: Permission,
 ): Promise<{ invoice: InvoiceRow; access: OrgAccess & { side: "organization" | "provider" } }[]> {
   const rows = new Map<string, InvoiceRow>();
-  for (const part of chunks([...new Set(ids)])) {
+  for (const part of inChunks([...new Set(ids)])) {
     for (const row of await ctx.db.select().from(invoices).where(inArray(invoices.id, part)))
       rows.set(row.id, row);
   }
@@ -96,7 +87,7 @@ export async function loadPaymentRecords(
   const out = new Map<string, InvoicePaymentRecords>(
     invoiceIds.map((id) => [id, { documents: [], manual: [] }]),
   );
-  for (const ids of chunks([...out.keys()])) {
+  for (const ids of inChunks([...out.keys()])) {
     const [documents, manual] = await Promise.all([
       db
         .select({ document: invoicePaymentDocuments, complement: invoicePayments })
@@ -216,7 +207,7 @@ export async function loadInvoicePaymentDetail(db: Db, invoice: InvoiceRow): Pro
     ...records.manual.map((r) => r.payment.paymentProofFileId),
   ].filter((id): id is string => id !== null);
   const fileRows = new Map<string, typeof files.$inferSelect>();
-  for (const ids of chunks([...new Set(fileIds)])) {
+  for (const ids of inChunks([...new Set(fileIds)])) {
     for (const row of await db.select().from(files).where(inArray(files.id, ids))) fileRows.set(row.id, row);
   }
   return { state: stateOf(invoice, records), records, files: fileRows };

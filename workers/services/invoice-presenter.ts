@@ -86,8 +86,14 @@ export function presentInvoiceSummary(invoice: InvoiceRow) {
   };
 }
 
-const presentTax = (tax: InvoiceDetail["taxes"][number]) => ({
+/** An invoice's or an item's tax (the item's also names its item). */
+export const presentTax = (
+  tax: Omit<InvoiceDetail["taxes"][number], "createdAt" | "updatedAt" | "invoiceId"> & {
+    invoiceItemId?: string;
+  },
+) => ({
   id: tax.id,
+  ...(tax.invoiceItemId !== undefined && { invoiceItemId: tax.invoiceItemId }),
   taxId: tax.taxId,
   code: tax.code,
   isWithholding: tax.isWithholding,

@@ -14,7 +14,7 @@
  */
 import { and, asc, eq, inArray, isNull, or } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { batchWrite, type Db, insertRows } from "../../db/client";
+import { batchWrite, type Db, inChunks, insertRows } from "../../db/client";
 import {
   files,
   invoiceEvents,
@@ -251,8 +251,6 @@ const duplicate = (existingId: string | null) =>
 const isUniqueViolation = (error: unknown) =>
   /UNIQUE constraint failed|SQLITE_CONSTRAINT/i.test(String((error as Error)?.message ?? error));
 
-/** UUIDs per `IN (…)` look-up: D1 binds at most 100 parameters per statement. */
-const UUIDS_PER_LOOKUP = 90;
 /** R2 writes in flight at once while storing a batch's files. */
 const FILE_WRITES_IN_FLIGHT = 8;
 
@@ -408,17 +406,12 @@ function enforcePreferences(
 async function findDuplicates(db: Db, sides: Sides, uuids: string[]) {
   const column = sides.callerSide === "organization" ? invoices.organizationId : invoices.providerId;
   const found: { id: string; uuid: string | null }[] = [];
-  for (let i = 0; i < uuids.length; i += UUIDS_PER_LOOKUP) {
+  for (const chunk of inChunks(uuids)) {
     found.push(
       ...(await db
         .select({ id: invoices.id, uuid: invoices.uuid })
         .from(invoices)
-        .where(
-          and(
-            eq(column, sides.callerOrganizationId),
-            inArray(invoices.uuid, uuids.slice(i, i + UUIDS_PER_LOOKUP)),
-          ),
-        )),
+        .where(and(eq(column, sides.callerOrganizationId), inArray(invoices.uuid, chunk)))),
     );
   }
   return found;
