@@ -16,8 +16,8 @@
  * - totalPagado is the sum, rounded (SAT half-up) to the currency's decimals, so that
  *   totalPagado + saldoPendiente = totalFactura exactly whenever nothing is overpaid.
  * - PUE invoices count as paid at issuance (the seed's example: PUE, no pagos, PAGADO 100 %).
- * - PAGADO when what is left is at most 0.01; PAGO_PARCIAL when something but not that much was paid;
- *   NO_PAGADO when nothing was. porcentajePagado is clamped to 0–100 and rounded to 2 decimals.
+ * - NO_PAGADO when nothing was paid; otherwise PAGADO when what is left is at most 0.01, else
+ *   PAGO_PARCIAL. porcentajePagado is clamped to 0–100 and rounded to 2 decimals.
  * - Nothing is owed on a cancelled or `not_valid` invoice: saldoPendiente is 0 and no PUE assumption
  *   applies; totalPagado, porcentajePagado and estado still report the payments actually received.
  * - Payment complements (type P) and transfers (type T) are not receivables: they report PAGADO, 100 %,
@@ -207,7 +207,8 @@ function settle(invoice: PayableInvoice, paidAmount: Dec): Settlement {
     return { places, total, paid, due: new Dec(0), percent: new Dec(100), estado: "PAGADO" };
   }
   const left = total.minus(paid);
-  const estado: Estado = left.lte(PAID_TOLERANCE) ? "PAGADO" : paid.gt(0) ? "PAGO_PARCIAL" : "NO_PAGADO";
+  // Nothing paid is NO_PAGADO even when the whole invoice is within the tolerance (a 0.01 invoice).
+  const estado: Estado = !paid.gt(0) ? "NO_PAGADO" : left.lte(PAID_TOLERANCE) ? "PAGADO" : "PAGO_PARCIAL";
   const percent = roundSat(Dec.min(100, Dec.max(0, paid.div(total).times(100))), 2);
   const due = isOwed(invoice) ? roundSat(Dec.max(0, left), places) : new Dec(0);
   return { places, total, paid, due, percent, estado };

@@ -486,3 +486,11 @@ describe("properties", () => {
     );
   });
 });
+
+describe("tiny invoices", () => {
+  it("an unpaid invoice of one cent is NO_PAGADO, not PAGADO by the 0.01 tolerance", () => {
+    const state = paymentState(invoice({ grossPriceAmount: "0.01" }), [], []);
+    expect(state.estadoPago.estado).toBe("NO_PAGADO");
+    expect(state.fields.dueAmount).toBe("0.01");
+  });
+});
