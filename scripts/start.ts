@@ -1,10 +1,11 @@
 /**
  * `npm start`: a local Timbre at http://127.0.0.1:8787 with no network needed. Creates .dev.vars from
  * the example on first run, applies the D1 migrations, seeds the demo data (idempotently) and runs
- * `wrangler dev`. Everything lives in .wrangler/state; delete that folder to start over.
+ * `wrangler dev`, then uploads the demo invoices through the API. Everything lives in .wrangler/state;
+ * delete that folder to start over.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEMO, demoSql } from "./demo-data";
 
@@ -63,3 +64,50 @@ const dev = spawn(
 );
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => process.exit(code ?? 0));
+
+/**
+ * The demo invoices go in through the API itself once it answers, exactly as a user's uploads would
+ * (parsed, verified, validated, stored in R2), and only into an empty inbox, so restarts add nothing.
+ */
+async function seedDemoInvoices(base: string) {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    try {
+      if ((await fetch(`${base}/v1/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const login = await fetch(`${base}/v1/oauth/token`, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "password",
+      username: DEMO.email,
+      password: DEMO.password,
+      client_id: DEMO.clientId,
+      client_secret: DEMO.clientSecret,
+    }),
+  });
+  const { access_token: token } = (await login.json()) as { access_token?: string };
+  if (!token) throw new Error(`demo login failed (${login.status})`);
+  const headers = { authorization: `Bearer ${token}` };
+  const inbox = `${base}/v1/invoices?organization_id=${DEMO.organization.id}`;
+  const existing = (await (await fetch(inbox, { headers })).json()) as { totalCount?: number };
+  if ((existing.totalCount ?? 0) > 0) return;
+  const dir = join(root, "scripts", "demo", "invoices");
+  let stored = 0;
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith(".xml"))
+    .sort()) {
+    const form = new FormData();
+    form.append("invoiceXml", new File([readFileSync(join(dir, name))], name, { type: "application/xml" }));
+    const res = await fetch(inbox, { method: "POST", headers, body: form });
+    if (res.status === 201) stored++;
+    else console.error(`demo invoice ${name}: ${res.status} ${await res.text()}`);
+  }
+  console.log(
+    `\n  Seeded ${stored} demo invoices from ${DEMO.provider.name}: GET /v1/invoices?organization_id=${DEMO.organization.id}\n`,
+  );
+}
+
+seedDemoInvoices(`http://127.0.0.1:${port}`).catch((error) => console.error("demo invoices:", error));
