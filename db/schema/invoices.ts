@@ -211,6 +211,7 @@ export const invoices = sqliteTable(
       )
       .where(sql`${t.currencyCode} <> 'MXN' AND ${t.exchangeRate} IS NOT NULL`),
     index("invoices_task_idx").on(t.taskId),
+    index("invoices_xml_file_idx").on(t.xmlFileId),
   ],
 );
 

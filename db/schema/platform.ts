@@ -19,7 +19,11 @@ export const files = sqliteTable(
       .default("ready"),
     ...timestamps,
   },
-  (t) => [index("files_org_idx").on(t.organizationId, t.createdAt)],
+  (t) => [
+    index("files_org_idx").on(t.organizationId, t.createdAt),
+    // Finds an unstamped invoice uploaded again by its bytes.
+    index("files_sha256_idx").on(t.sha256),
+  ],
 );
 
 /**

@@ -129,6 +129,21 @@ describe("receiving rules", () => {
     expect(await invoiceCount(org.id)).toBe(1);
   });
 
+  it("recognizes an unstamped CFDI uploaded again by its bytes (it has no UUID yet)", async () => {
+    const UNSTAMPED = "40/test-ingreso-USD-descuentos-signed.xml";
+    const { owner, org } = await receiver(UNSTAMPED);
+    const first = await uploadInvoice(owner.token, { organizationId: org.id }, cfdiFixture(UNSTAMPED));
+    expect(first.status).toBe(201);
+    expect(first.json.invoice.uuid).toBeNull();
+    expect(first.json.invoice.validationWarnings.map((w: { code: string }) => w.code)).toContain(
+      "cfdi_not_stamped",
+    );
+    const again = await uploadInvoice(owner.token, { organizationId: org.id }, cfdiFixture(UNSTAMPED));
+    expect(again.status).toBe(409);
+    expect(again.json.details.existingId).toBe(first.json.invoice.id);
+    expect(await invoiceCount(org.id)).toBe(1);
+  });
+
   it("lets two organizations with the same RFC each hold their copy", async () => {
     const a = await receiver();
     const b = await receiver();

@@ -27,6 +27,7 @@ import {
   organizations,
   providerOrganizations,
 } from "../../db/schema";
+import { sha256Hex } from "../../shared/auth/crypto";
 import type { Cfdi } from "../../shared/cfdi/model";
 import { parseCfdi } from "../../shared/cfdi/parse";
 import { validateCfdi } from "../../shared/cfdi/validate";
@@ -244,7 +245,7 @@ const issuerMismatch = (issuerRfc: string, provider: OrganizationRow) =>
 const duplicate = (existingId: string | null) =>
   conflict(
     "duplicate_invoice",
-    "An invoice with this UUID is already in the inbox",
+    "This invoice is already in the inbox (same UUID, or the same XML when it is not stamped)",
     existingId ? { existingId } : undefined,
   );
 
@@ -266,6 +267,11 @@ interface Prepared {
   index: number;
   sides: Sides;
   record: InvoiceRecord;
+  /**
+   * What makes it the same document: its UUID once stamped, else the SHA-256 of its XML (an unstamped
+   * copy uploaded twice is the same bytes).
+   */
+  identity: string;
   uploaded: InvoiceFiles;
   row?: InvoiceRow;
   rows?: InvoiceRows;
@@ -294,7 +300,8 @@ export async function receiveInvoices(
     try {
       const uploaded = await document.readFiles();
       // Refuses oversized or hostile XML before anything else runs (AppError 400/413 with xml_* codes).
-      const cfdi = parseCfdi(new Uint8Array(await uploaded.xml.arrayBuffer()));
+      const xmlBytes = new Uint8Array(await uploaded.xml.arrayBuffer());
+      const cfdi = parseCfdi(xmlBytes);
       if (cfdi.TipoDeComprobante === "P") {
         throw badRequest(
           "payment_complement_not_invoice",
@@ -308,7 +315,8 @@ export async function receiveInvoices(
         if (!rules.has(id)) rules.set(id, preferencesOf(ctx.db, id));
         enforcePreferences(await rules.get(id)!, record, uploaded.purchaseOrder !== undefined);
       }
-      prepared.push({ index, sides, record, uploaded });
+      const identity = record.uuid ?? `sha256:${await sha256Hex(xmlBytes)}`;
+      prepared.push({ index, sides, record, uploaded, identity });
     } catch (error) {
       if (!isAppError(error)) throw error;
       outcomes[index] = { ok: false, error };
@@ -345,8 +353,8 @@ export async function receiveInvoices(
         outcomes[doc.index] = { ok: true, invoice: doc.row!, record: doc.record };
       } catch (single) {
         if (!doc.record.uuid || !isUniqueViolation(single)) throw single;
-        const [existing] = await findDuplicates(ctx.db, doc.sides, [doc.record.uuid]);
-        outcomes[doc.index] = { ok: false, error: duplicate(existing?.id ?? null) };
+        const existing = await findDuplicates(ctx.db, doc.sides, [doc.identity]);
+        outcomes[doc.index] = { ok: false, error: duplicate(existing.get(doc.identity) ?? null) };
       }
     }
   }
@@ -402,47 +410,57 @@ function enforcePreferences(
   if (violations.length > 0) throw preferencesError(violations);
 }
 
-/** Invoices with these UUIDs on the caller's side. */
-async function findDuplicates(db: Db, sides: Sides, uuids: string[]) {
+/** Ids of the caller's side's invoices with these identities (UUIDs, or `sha256:` of the XML). */
+async function findDuplicates(db: Db, sides: Sides, identities: string[]): Promise<Map<string, string>> {
   const column = sides.callerSide === "organization" ? invoices.organizationId : invoices.providerId;
-  const found: { id: string; uuid: string | null }[] = [];
+  const found = new Map<string, string>();
+  const uuids = identities.filter((i) => !i.startsWith("sha256:"));
+  const hashes = identities.filter((i) => i.startsWith("sha256:")).map((i) => i.slice("sha256:".length));
   for (const chunk of inChunks(uuids)) {
-    found.push(
-      ...(await db
-        .select({ id: invoices.id, uuid: invoices.uuid })
-        .from(invoices)
-        .where(and(eq(column, sides.callerOrganizationId), inArray(invoices.uuid, chunk)))),
-    );
+    const rows = await db
+      .select({ id: invoices.id, uuid: invoices.uuid })
+      .from(invoices)
+      .where(and(eq(column, sides.callerOrganizationId), inArray(invoices.uuid, chunk)));
+    for (const row of rows) found.set(row.uuid!, row.id);
+  }
+  for (const chunk of inChunks(hashes)) {
+    const rows = await db
+      .select({ id: invoices.id, sha256: files.sha256 })
+      .from(invoices)
+      .innerJoin(files, eq(files.id, invoices.xmlFileId))
+      .where(and(eq(column, sides.callerOrganizationId), inArray(files.sha256, chunk)));
+    for (const row of rows) found.set(`sha256:${row.sha256}`, row.id);
   }
   return found;
 }
 
 /**
- * Drops documents whose UUID the caller's side already holds (outcome: duplicate of that invoice), and
- * documents that repeat an earlier one of the same call, returned in `repeats` (index of the first →
- * indices of its repeats) so that they can point to it once it has an id.
+ * Drops documents the caller's side already holds (outcome: duplicate of that invoice), and documents
+ * that repeat an earlier one of the same call, returned in `repeats` (index of the first → indices of
+ * its repeats) so that they can point to it once it has an id.
  */
 async function withoutDuplicates(db: Db, prepared: Prepared[], outcomes: ReceiveOutcome[]) {
   const repeats = new Map<number, number[]>();
   if (prepared.length === 0) return { accepted: [], repeats };
   // Every document of one call has the same caller side.
-  const uuids = prepared.map((d) => d.record.uuid).filter((u): u is string => u !== null);
-  const existing = new Map((await findDuplicates(db, prepared[0]!.sides, uuids)).map((r) => [r.uuid, r.id]));
+  const existing = await findDuplicates(
+    db,
+    prepared[0]!.sides,
+    prepared.map((d) => d.identity),
+  );
   const first = new Map<string, number>();
   const accepted = prepared.filter((doc) => {
-    const uuid = doc.record.uuid;
-    if (uuid === null) return true;
-    const existingId = existing.get(uuid);
+    const existingId = existing.get(doc.identity);
     if (existingId !== undefined) {
       outcomes[doc.index] = { ok: false, error: duplicate(existingId) };
       return false;
     }
-    const earlier = first.get(uuid);
+    const earlier = first.get(doc.identity);
     if (earlier !== undefined) {
       repeats.set(earlier, [...(repeats.get(earlier) ?? []), doc.index]);
       return false;
     }
-    first.set(uuid, doc.index);
+    first.set(doc.identity, doc.index);
     return true;
   });
   return { accepted, repeats };
