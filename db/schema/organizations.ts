@@ -40,6 +40,11 @@ export const organizations = sqliteTable(
     bankIdentifier: text("bank_identifier"),
     deletionRequestedAt: text("deletion_requested_at"),
     deletedAt: text("deleted_at"),
+    // What the API shows of the CSD in organization_csds, written in the same batch as that row.
+    csdUploadedAt: text("csd_uploaded_at"),
+    csdSerialNumber: text("csd_serial_number"),
+    csdValidFrom: text("csd_valid_from"),
+    csdValidTo: text("csd_valid_to"),
     ...timestamps,
   },
   (t) => [
@@ -47,6 +52,23 @@ export const organizations = sqliteTable(
     index("organizations_rfc_idx").on(t.taxIdentifier),
   ],
 );
+
+/**
+ * An organization's CSD (sealing credential), one per organization. The certificate is public (DER,
+ * base64). `encryptedKey` is AES-256-GCM (shared/crypto/envelope.ts, IV in `iv`, the organization
+ * id as AAD) over the SAT .key as uploaded and its password: see workers/services/csd.ts for why.
+ */
+export const organizationCsds = sqliteTable("organization_csds", {
+  organizationId: text("organization_id").primaryKey(),
+  certificate: text("certificate").notNull(),
+  serialNumber: text("serial_number").notNull(),
+  notBefore: text("not_before").notNull(),
+  notAfter: text("not_after").notNull(),
+  rfc: text("rfc").notNull(),
+  encryptedKey: text("encrypted_key").notNull(),
+  iv: text("iv").notNull(),
+  ...timestamps,
+});
 
 export const ROLES = ["owner", "accountant", "collaborator", "assistant", "client", "readonly"] as const;
 export type Role = (typeof ROLES)[number];

@@ -565,6 +565,15 @@ export const MATRIX: Record<string, Entry> = {
     request: (t) => ({ path: `/v1/taxpayers/${t.ids.rfc}/invoices` }),
   },
   "GET /v1/api/invoices": org("invoices.read", (t) => ({ path: `/v1/api/invoices?profileId=${t.orgId}` })),
+
+  // CSD credentials: the tenant check comes before the file ids are looked at.
+  "PUT /v1/organizations/{organizationId}/csd": org("organization.credentials", (t) => ({
+    path: `/v1/organizations/${t.orgId}/csd`,
+    body: { csdCertFileId: crypto.randomUUID(), csdKeyFileId: crypto.randomUUID(), csdPassword: "x" },
+  })),
+  "DELETE /v1/organizations/{organizationId}/csd": org("organization.credentials", (t) => ({
+    path: `/v1/organizations/${t.orgId}/csd`,
+  })),
 };
 
 /** A paid invoice of the organization and the manual payment that paid it, straight into the database. */

@@ -64,6 +64,12 @@ export const OrganizationSchema = z
     contactJobTitle: z.string().nullable(),
     beneficiaryName: z.string().nullable(),
     csdUploadedAt: IsoDate.nullable(),
+    csdSerialNumber: z
+      .string()
+      .nullable()
+      .openapi({ description: "The stored CSD certificate's SAT serial" }),
+    csdValidFrom: IsoDate.nullable(),
+    csdValidTo: IsoDate.nullable(),
     fielUploadedAt: IsoDate.nullable(),
     deletionRequestedAt: IsoDate.nullable(),
     createdAt: IsoDate,

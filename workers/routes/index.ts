@@ -23,6 +23,7 @@ import * as invoicesZipUploads from "./invoices_zip_uploads";
 import * as oauthLogout from "./oauth_logout";
 import * as oauthToken from "./oauth_token";
 import * as organizationsCreate from "./organizations_create";
+import * as organizationsCsd from "./organizations_csd";
 import * as organizationsDeletion from "./organizations_deletion";
 import * as organizationsGet from "./organizations_get";
 import * as organizationsHealth from "./organizations_health";
@@ -65,6 +66,7 @@ const modules: Array<{ register(app: App): void }> = [
   files,
   filesUploadTokens,
   organizationsInvoicePreferences,
+  organizationsCsd,
   invoicesCreate,
   invoicesBulk,
   invoicesZipUploads,

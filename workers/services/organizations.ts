@@ -6,7 +6,7 @@
 import { and, asc, desc, eq, isNotNull, isNull, like, lte, sql } from "drizzle-orm";
 import { batchWrite } from "../../db/client";
 import { containsInsensitive } from "../../db/filters";
-import { memberships, organizations, users } from "../../db/schema";
+import { memberships, organizationCsds, organizations, users } from "../../db/schema";
 import type { Role } from "../../db/schema/organizations";
 import { regimenesFiscales } from "../../shared/catalogs";
 import { badRequest, conflict } from "../../shared/errors";
@@ -20,7 +20,7 @@ export const DELETION_GRACE_DAYS = 30;
 
 export function presentOrganization(org: OrganizationRow) {
   const { bankIdentifier: _bank, deletedAt: _deleted, ...visible } = org;
-  return { ...visible, csdUploadedAt: null, fielUploadedAt: null };
+  return { ...visible, fielUploadedAt: null };
 }
 
 export function slugify(name: string): string {
@@ -153,6 +153,10 @@ export async function createOrganization(ctx: ActorContext, input: OrganizationI
     bankIdentifier: null,
     deletionRequestedAt: null,
     deletedAt: null,
+    csdUploadedAt: null,
+    csdSerialNumber: null,
+    csdValidFrom: null,
+    csdValidTo: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -239,6 +243,7 @@ export async function purgeOrganizationsDueForDeletion(
         .set({ deletedAt: now.toISOString(), updatedAt: now.toISOString() })
         .where(eq(organizations.id, id)),
       ctx.db.delete(memberships).where(eq(memberships.organizationId, id)),
+      ctx.db.delete(organizationCsds).where(eq(organizationCsds.organizationId, id)),
       ctx.db.update(users).set({ defaultOrganizationId: null }).where(eq(users.defaultOrganizationId, id)),
     ]);
   }
