@@ -321,11 +321,17 @@ async function tfdChecks(cfdi: Cfdi, tfd: TimbreFiscalDigital): Promise<Verifica
   const valid = verifySha256(satPublicKey(tfd.NoCertificadoSAT, satCertificate), tfd.SelloSAT, cadena);
   checks.push(
     valid
-      ? passed(
-          "tfd_sello_sat",
-          "tfd_sello_sat_valid",
-          `SelloSAT verified with certificate ${tfd.NoCertificadoSAT}`,
-        )
+      ? satCertificate.sandbox
+        ? passed(
+            "tfd_sello_sat",
+            "tfd_sello_sat_valid_sandbox",
+            `SelloSAT verified with certificate ${tfd.NoCertificadoSAT} of Timbre's sandbox PAC: a test stamp, not a fiscal document`,
+          )
+        : passed(
+            "tfd_sello_sat",
+            "tfd_sello_sat_valid",
+            `SelloSAT verified with certificate ${tfd.NoCertificadoSAT}`,
+          )
       : failed(
           "tfd_sello_sat",
           "tfd_sello_sat_invalid",
