@@ -574,6 +574,31 @@ export const MATRIX: Record<string, Entry> = {
   "DELETE /v1/organizations/{organizationId}/csd": org("organization.credentials", (t) => ({
     path: `/v1/organizations/${t.orgId}/csd`,
   })),
+
+  // Stamping and the balance: the tenant check comes before the CSD, the ledger and the provider.
+  "POST /v1/invoices/stamp": org("invoices.stamp", (t) => ({
+    path: `/v1/invoices/stamp?provider_id=${t.orgId}`,
+    body: {
+      recipient: { name: "Cliente", taxIdentifier: "MCI7306249Y1", taxRegime: "603", postalCode: "54700" },
+      items: [
+        {
+          description: "Servicio",
+          itemKey: "86121600",
+          unitKey: "E48",
+          quantity: 1,
+          netUnitPriceAmount: 100,
+        },
+      ],
+      paymentForm: "03",
+      cfdiUse: "G03",
+      paymentMethod: "PUE",
+    },
+  })),
+  "GET /v1/balance": org("balance.read", (t) => ({ path: `/v1/balance?organization_id=${t.orgId}` })),
+  "POST /v1/balance/top-ups": org("balance.manage", (t) => ({
+    path: `/v1/balance/top-ups?organization_id=${t.orgId}`,
+    body: { amount: 100 },
+  })),
 };
 
 /** A paid invoice of the organization and the manual payment that paid it, straight into the database. */

@@ -2,6 +2,7 @@
 import type { App } from "../app";
 import * as apiInvoices from "./api_invoices";
 import * as authPasswordReset from "./auth_password_reset";
+import * as balance from "./balance";
 import * as devOutbox from "./dev_outbox";
 import * as docs from "./docs";
 import * as files from "./files";
@@ -18,6 +19,7 @@ import * as invoicesDownload from "./invoices_download";
 import * as invoicesGet from "./invoices_get";
 import * as invoicesList from "./invoices_list";
 import * as invoicesListValues from "./invoices_list_values";
+import * as invoicesStamp from "./invoices_stamp";
 import * as invoicesUpdate from "./invoices_update";
 import * as invoicesZipUploads from "./invoices_zip_uploads";
 import * as oauthLogout from "./oauth_logout";
@@ -78,6 +80,8 @@ const modules: Array<{ register(app: App): void }> = [
   invoicesListValues,
   taxpayersInvoices,
   apiInvoices,
+  invoicesStamp,
+  balance,
   // Static /v1/invoices/… paths must be registered above this one: Hono matches in order.
   invoicesGet,
   invoicesUpdate,

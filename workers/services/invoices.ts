@@ -98,7 +98,7 @@ export interface ReceiveSide {
   organizationId?: string;
   /** The issuer; the caller's organization when it submits an invoice to a client. */
   providerId?: string;
-  source?: "upload" | "zip";
+  source?: "upload" | "zip" | "stamp";
   taskId?: string;
 }
 

@@ -1,0 +1,142 @@
+// POST /v1/invoices/stamp: issue a CFDI 4.0 (seed #153): build, seal, stamp, store as an issued invoice.
+import { z } from "@hono/zod-openapi";
+import type { App } from "../app";
+import { ErrorEnvelope } from "../openapi/errors";
+import { authedRoute } from "../openapi/route";
+import { jsonBody, jsonContent } from "../openapi/schemas";
+import { actorContext } from "../services/context";
+import { presentInvoice } from "../services/invoice-presenter";
+import { loadInvoiceDetail } from "../services/invoices";
+import { stampInvoice } from "../services/stamping";
+import { InvoiceSchema } from "./invoices_get";
+
+const Amount = z
+  .union([z.number().nonnegative(), z.string().regex(/^\d{1,18}(\.\d{1,6})?$/)])
+  .openapi({ description: "A decimal (number or string) with at most 6 decimals", example: "1500.00" });
+
+const Tax = z.object({
+  type: z.enum(["IVA", "ISR", "IEPS"]),
+  rate: Amount.optional().openapi({
+    description: "0.16 for 16 %; a cuota per unit for IEPS Cuota; absent for Exento",
+  }),
+  factor: z.enum(["Tasa", "Cuota", "Exento"]).optional().openapi({ description: "Default Tasa" }),
+  withholding: z.boolean().optional().openapi({ description: "A retención (ISR is always one)" }),
+});
+
+const Item = z.object({
+  description: z.string().min(1).max(1000),
+  itemKey: z
+    .string()
+    .regex(/^\d{8}$/)
+    .openapi({ description: "c_ClaveProdServ", example: "86121600" }),
+  unitKey: z
+    .string()
+    .regex(/^[A-Z0-9]{1,3}$/)
+    .openapi({ description: "c_ClaveUnidad", example: "E48" }),
+  quantity: Amount,
+  netUnitPriceAmount: Amount.openapi({ description: "Unit price before taxes (unless taxIncluded)" }),
+  discount: Amount.optional().openapi({ description: "Discount of the line, before taxes" }),
+  taxIncluded: z.boolean().optional().openapi({
+    description:
+      "netUnitPriceAmount includes the transferred taxes: the unit price is (price − Σ cuotas) / (1 + Σ tasas), rounded half-up to 6 decimals. Withholdings are not part of the price.",
+  }),
+  taxes: z.array(Tax).max(20).optional().openapi({
+    description: "Omitted: IVA 16 % transferred. Empty: not subject to tax (ObjetoImp 01).",
+  }),
+});
+
+export const StampBody = z
+  .object({
+    recipient: z.object({
+      name: z.string().min(1).max(300),
+      taxIdentifier: z.string().min(12).max(13).openapi({ example: "MCI7306249Y1" }),
+      taxRegime: z
+        .string()
+        .regex(/^\d{3}$/)
+        .openapi({ example: "603" }),
+      postalCode: z.string().regex(/^\d{5}$/),
+      email: z.email().optional(),
+    }),
+    items: z.array(Item).min(1).max(5000),
+    paymentForm: z
+      .string()
+      .regex(/^\d{2}$/)
+      .openapi({ example: "03" }),
+    cfdiUse: z
+      .string()
+      .regex(/^[A-Z]{1,2}\d{2}$/)
+      .openapi({ example: "G03" }),
+    paymentMethod: z.enum(["PUE", "PPD"]),
+    folioNumber: z
+      .union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,14}$/)])
+      .optional()
+      .openapi({ description: "A folio of the series not used yet; the next free one when absent" }),
+    series: z
+      .string()
+      .min(1)
+      .max(25)
+      .regex(/^[^|]+$/)
+      .optional(),
+  })
+  .openapi("StampInvoice");
+
+const Query = z.object({
+  provider_id: z.string().min(1).openapi({
+    format: "uuid",
+    description: "The issuing organization (its RFC, CSD, folios and balance)",
+  }),
+});
+
+export const route = authedRoute(
+  {
+    method: "post",
+    path: "/v1/invoices/stamp",
+    tags: ["Invoices"],
+    summary: "Stamp an invoice",
+    description: [
+      "Builds a CFDI 4.0 ingreso from the body, seals it with the organization's CSD and has it stamped, then stores",
+      "it as an invoice issued by provider_id (status `sent`, with its uuid, series and folioNumber); the recipient",
+      "organization sees it when it is a client linked with that RFC. Every organization stamps with the embedded",
+      "sandbox provider for now. One stamp is held on the balance before the provider is called and charged once",
+      "stored. Errors: 402 `insufficient_balance` (nothing stamped); 422 `csd_not_uploaded`,",
+      "`issuer_profile_incomplete`, or the provider's refusal with its PAC code (301–307, 401, CFDI40xxx);",
+      "409 `folio_in_use` for a folioNumber already used. A failure leaves no folio used, no charge and no invoice.",
+    ].join(" "),
+    request: { query: Query, body: jsonBody(StampBody) },
+    responses: {
+      201: jsonContent(
+        z.object({
+          success: z.literal(true),
+          invoice: InvoiceSchema,
+          isValid: z.boolean(),
+          message: z.string(),
+        }),
+        "Stamped and stored",
+      ),
+      402: jsonContent(ErrorEnvelope, "`insufficient_balance`: top up with POST /v1/balance/top-ups"),
+    },
+  },
+  { idempotent: true },
+);
+
+export function register(app: App) {
+  app.openapi(route, async (c) => {
+    const ctx = actorContext(c);
+    const { invoice } = await stampInvoice(
+      ctx,
+      c.req.valid("query").provider_id,
+      c.req.valid("json"),
+      c.req.header("idempotency-key"),
+    );
+    const detail = await loadInvoiceDetail(ctx.db, invoice);
+    return c.json(
+      {
+        success: true as const,
+        invoice: presentInvoice(detail, new URL(c.req.url).origin),
+        isValid: invoice.status !== "not_valid",
+        message: "Invoice created successfully",
+      },
+      201,
+    );
+  });
+}
