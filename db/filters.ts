@@ -16,14 +16,14 @@ const SPANISH_CAPITALS: [string, string][] = [
   ["Ñ", "ñ"],
 ];
 
-function lowerSpanish(column: SQLiteColumn): SQL {
+function lowerSpanish(column: SQLiteColumn | SQL): SQL {
   let folded: SQL = sql`${column}`;
   for (const [upper, lower] of SPANISH_CAPITALS) folded = sql`replace(${folded}, ${upper}, ${lower})`;
   return sql`lower(${folded})`;
 }
 
 /** Case-insensitive "contains" (ASCII and Spanish letters), with LIKE wildcards in the user's text taken literally. */
-export function containsInsensitive(column: SQLiteColumn, value: string): SQL {
+export function containsInsensitive(column: SQLiteColumn | SQL, value: string): SQL {
   const escaped = value.toLowerCase().replace(/[%_\\]/g, "\\$&");
   return sql`${lowerSpanish(column)} like ${`%${escaped}%`} escape '\\'`;
 }

@@ -12,9 +12,15 @@
  * - Amounts are in MXN: an invoice in another currency with an exchange rate counts as amount × rate,
  *   rounded half away from zero to millionths per (currency, rate) group; one without a rate counts
  *   as written.
- * - Sums run in SQL on integer millionths split into whole units and remainders
- *   (`sum(x / 1000000)`, `sum(x % 1000000)`), recombined with BigInt: neither sum can overflow 64
- *   bits and no float is involved. Results are exact decimal strings.
+ * - Sums run in SQL on integer millionths, read back as decimal text into BigInt (a driver that
+ *   returns doubles never sees them). SQLite refuses an integer sum that leaves 64 bits ("integer
+ *   overflow") instead of rounding it; only then is the query repeated with every sum split into whole
+ *   units and remainders (`sum(x / 1000000)`, `sum(x % 1000000)`), neither of which can overflow. No
+ *   float is involved; results are exact decimal strings.
+ * - Cost: the counts and every sum of a listing come from one pass over the matching invoices (a
+ *   receiver's listing indexes carry the columns it reads, so on that side the pass reads no rows),
+ *   plus one over the rare invoices to convert. A page is chosen by rowid before any row is read (see
+ *   selectInvoicePage). bench/inbox.bench.ts measures both at 10k and 100k invoices.
  */
 import { type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
@@ -219,10 +225,32 @@ const TAX_TARGETS: Record<TaxField, Target> = {
   taxRate: { expression: textMicros(invoiceTaxes.rate) },
 };
 
-function condition(c: InvoiceCondition): SQL {
+/** Counterparty names: a tenant's invoices repeat a few hundred of them (see nameContains). */
+const NAME_COLUMNS: Partial<Record<Field, SQLiteColumn>> = {
+  issuerName: invoices.issuerName,
+  recipientName: invoices.recipientName,
+};
+
+/**
+ * "Contains" on a counterparty name, matched once per distinct name of the tenant's invoices instead
+ * of once per invoice (the case folding costs a dozen string functions per value): the names are
+ * read in order from the (side, name) index, matched, and the invoices found by name. `limit -1`
+ * stops SQLite from pushing the match into the DISTINCT subquery, where it would run per row again.
+ */
+function nameContains(tenant: Tenant, column: SQLiteColumn, value: string): SQL {
+  const name = sql.raw("matched_name");
+  return sql`${column} in (select ${name} from (select distinct ${column} as ${name} from ${invoices} where ${tenantCondition(tenant)} limit -1) where ${containsInsensitive(name, value)})`;
+}
+
+function condition(c: InvoiceCondition, tenant: Tenant): SQL {
   switch (c.op) {
     case "any":
-      return c.of.length ? sql`(${sql.join(c.of.map(condition), sql` or `)})` : NEVER;
+      return c.of.length
+        ? sql`(${sql.join(
+            c.of.map((d) => condition(d, tenant)),
+            sql` or `,
+          )})`
+        : NEVER;
     case "item": {
       const where = sql.join(
         c.where.map((w) => compare(ITEM_TARGETS[w.field], w)),
@@ -242,6 +270,8 @@ function condition(c: InvoiceCondition): SQL {
       return sql`exists (select 1 from ${invoiceTaxes} where ${invoiceTaxes.invoiceId} = ${invoices.id} and ${where})`;
     }
     default: {
+      const name = NAME_COLUMNS[c.field];
+      if (name && c.op === "contains") return nameContains(tenant, name, c.value);
       const target = invoiceTarget(c.field);
       if (target) return compare(target, c);
       return c.op === "exists" && !c.present ? ALWAYS : NEVER;
@@ -251,7 +281,10 @@ function condition(c: InvoiceCondition): SQL {
 
 /** The tenant condition, then every filter. */
 export function invoiceWhere(tenant: Tenant, conditions: readonly InvoiceCondition[]): SQL {
-  return sql.join([tenantCondition(tenant), ...conditions.map((c) => sql`(${condition(c)})`)], sql` and `);
+  return sql.join(
+    [tenantCondition(tenant), ...conditions.map((c) => sql`(${condition(c, tenant)})`)],
+    sql` and `,
+  );
 }
 
 /**
@@ -281,7 +314,11 @@ export interface OffsetPage {
   limit: number;
 }
 
-/** One page of invoices by page number. */
+/**
+ * One page of invoices by page number. The page's rowids are chosen first and only its rows read
+ * after: SQLite would otherwise carry whole rows through a sort, and read every row an OFFSET skips
+ * whenever the order is not an index's, where the rowids come from index entries and sort keys alone.
+ */
 export function selectInvoicePage(
   db: Db,
   tenant: Tenant,
@@ -289,13 +326,19 @@ export function selectInvoicePage(
   sort: readonly Sort[],
   { page, limit }: OffsetPage,
 ): Promise<InvoiceRow[]> {
+  const order = orderBy(completeOrder(sort));
+  const chosen = db
+    .select({ rowid: sql`${invoices}.rowid` })
+    .from(invoices)
+    .where(invoiceWhere(tenant, conditions))
+    .orderBy(...order)
+    .limit(limit)
+    .offset((page - 1) * limit);
   return db
     .select()
     .from(invoices)
-    .where(invoiceWhere(tenant, conditions))
-    .orderBy(...orderBy(completeOrder(sort)))
-    .limit(limit)
-    .offset((page - 1) * limit);
+    .where(sql`${invoices}.rowid in ${chosen}`)
+    .orderBy(...order);
 }
 
 export async function countInvoices(db: Db, tenant: Tenant, conditions: readonly InvoiceCondition[]) {
@@ -402,64 +445,107 @@ const inBalance = sql`${inList(
 /** Amounts that must be converted to MXN (another currency with an exchange rate). */
 const converted = sql`${invoices.currencyCode} <> 'MXN' and ${invoices.exchangeRate} is not null`;
 
-/** An exact sum of a micros column (optionally only where `when`), as two SQL sums. */
-function splitSum(key: string, column: SQLiteColumn, when?: SQL) {
-  const value = when ? sql`case when ${when} then ${column} end` : sql`${column}`;
-  return {
-    [`${key}Units`]: sql<number>`coalesce(sum(${value} / 1000000), 0)`,
-    [`${key}Rest`]: sql<number>`coalesce(sum(${value} % 1000000), 0)`,
-  };
-}
-const joined = (row: Record<string, unknown>, key: string) =>
-  BigInt(row[`${key}Units`] as number) * 1_000_000n + BigInt(row[`${key}Rest`] as number);
-
-/** A sum of `column` over the balance invoices, restricted further to `where` when given. */
+/** A sum of `column` over the rows of a pass, restricted further to `when` when given. */
 interface SumSpec {
   column: SQLiteColumn;
-  where?: SQL;
+  when?: SQL;
+}
+
+/** The select fields of `sums`: one exact integer sum each, or two (units and remainders) when split. */
+function sumFields(sums: Record<string, SumSpec>, split: boolean): Record<string, SQL> {
+  const fields: Record<string, SQL> = {};
+  for (const [key, { column, when }] of Object.entries(sums)) {
+    const value = when ? sql`case when ${when} then ${column} end` : sql`${column}`;
+    if (split) {
+      fields[`${key}Units`] = sql`coalesce(sum(${value} / 1000000), 0)`;
+      fields[`${key}Rest`] = sql`coalesce(sum(${value} % 1000000), 0)`;
+    } else {
+      fields[key] = sql`cast(coalesce(sum(${value}), 0) as text)`;
+    }
+  }
+  return fields;
+}
+
+const readSum = (row: Record<string, unknown>, key: string, split: boolean) =>
+  split
+    ? BigInt(row[`${key}Units`] as number) * 1_000_000n + BigInt(row[`${key}Rest`] as number)
+    : BigInt(String(row[key]));
+
+/** SQLite's refusal of an integer sum, however many wrappers (drizzle's query error) it comes in. */
+function isIntegerOverflow(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (/integer overflow/i.test(String((e as Error).message ?? e))) return true;
+  }
+  return false;
+}
+
+/** Runs `query` with plain sums, and again with split sums only if SQLite refused one as too large. */
+async function exactly<T>(query: (split: boolean) => Promise<T>): Promise<{ result: T; split: boolean }> {
+  try {
+    return { result: await query(false), split: false };
+  } catch (error) {
+    if (!isIntegerOverflow(error)) throw error;
+    return { result: await query(true), split: true };
+  }
+}
+
+interface SumRow<K extends string, E> {
+  totals: Record<K, bigint>;
+  extra: Record<keyof E, unknown>;
 }
 
 /**
- * Exact MXN sums over the balance invoices matching `where`. Unrestricted sums share one query, each
- * restricted one gets its own (so that an index range serves the restriction); every amount is summed
- * as written. One more query, over the rare invoices to convert only, groups them by currency and rate,
- * takes their raw share out and puts it back converted.
+ * One pass over the invoices matching `where`, one row per group of `by` (a single row without):
+ * `sums` exactly, and the plain aggregates of `extra`.
  */
-async function balanceSums<K extends string>(db: Db, where: SQL, sums: Record<K, SumSpec>) {
-  const keys = Object.keys(sums) as K[];
-  const select = (ks: K[], asCase: boolean) =>
-    Object.assign({}, ...ks.map((k) => splitSum(k, sums[k].column, asCase ? sums[k].where : undefined)));
-  const plain = keys.filter((k) => !sums[k].where);
-  const queries = [
-    ...(plain.length ? [{ keys: plain, restriction: undefined }] : []),
-    ...keys.filter((k) => sums[k].where).map((k) => ({ keys: [k], restriction: sums[k].where })),
-  ].map(({ keys: ks, restriction }) =>
+async function sumRows<K extends string, E extends Record<string, SQL | SQLiteColumn>>(
+  db: Db,
+  where: SQL,
+  sums: Record<K, SumSpec>,
+  extra: E,
+  by: SQLiteColumn[] = [],
+): Promise<SumRow<K, E>[]> {
+  const { result, split } = await exactly((split) =>
     db
-      .select(select(ks, false))
+      .select({ ...extra, ...sumFields(sums, split) })
       .from(invoices)
-      .where(sql.join([where, inBalance, ...(restriction ? [restriction] : [])], sql` and `)),
+      .where(where)
+      .groupBy(...by),
   );
-  const [rows, groups] = await Promise.all([
-    Promise.all(queries),
-    db
-      .select({ rate: invoices.exchangeRate, ...select(keys, true) })
-      .from(invoices)
-      .where(sql`${where} and ${inBalance} and ${converted}`)
-      .groupBy(invoices.currencyCode, invoices.exchangeRate),
-  ]);
-  const totals = {} as Record<K, bigint>;
-  for (const [row] of rows as Array<Array<Record<string, unknown>>>) {
-    for (const k of keys) if (`${k}Units` in row!) totals[k] = joined(row!, k);
-  }
-  for (const group of groups as Array<Record<string, unknown>>) {
+  const keys = Object.keys(sums) as K[];
+  return (result as Array<Record<string, unknown>>).map((row) => ({
+    totals: Object.fromEntries(keys.map((key) => [key, readSum(row, key, split)])) as Record<K, bigint>,
+    extra: row as Record<keyof E, unknown>,
+  }));
+}
+
+/**
+ * What converting changes in `sums` over the balance invoices matching `where`: the invoices to
+ * convert, grouped by currency and rate, each group's raw share taken out and put back converted.
+ */
+async function conversions<K extends string>(
+  db: Db,
+  where: SQL,
+  sums: Record<K, SumSpec>,
+): Promise<Record<K, bigint>> {
+  const groups = await sumRows(
+    db,
+    sql`${where} and ${inBalance} and ${converted}`,
+    sums,
+    { rate: invoices.exchangeRate },
+    [invoices.currencyCode, invoices.exchangeRate],
+  );
+  const keys = Object.keys(sums) as K[];
+  const delta = Object.fromEntries(keys.map((key) => [key, 0n])) as Record<K, bigint>;
+  for (const group of groups) {
     // TipoCambio has at most 6 decimals in the CFDI schema, so it reads exactly as millionths.
-    const rate = BigInt(toMicros(String(group.rate)));
-    for (const k of keys) {
-      const raw = joined(group, k);
-      totals[k] += convertMicros(raw, rate) - raw;
+    const rate = BigInt(toMicros(String(group.extra.rate)));
+    for (const key of keys) {
+      const raw = group.totals[key];
+      delta[key] += convertMicros(raw, rate) - raw;
     }
   }
-  return totals;
+  return delta;
 }
 
 export interface ListAggregates {
@@ -470,7 +556,13 @@ export interface ListAggregates {
   amountPaid: string;
 }
 
-/** Tatem's list aggregates over the filtered invoices (see the header for the definitions). */
+const BALANCE_CODES = new Set(COUNTS_IN_BALANCES.map((s) => STATUS_CODES[s]));
+
+/**
+ * Tatem's list aggregates over the filtered invoices (see the header for the definitions). The pass
+ * is grouped by status: the listing indexes hold the status in order, so groups cost nothing, and
+ * which statuses count in balances is then decided once per group instead of once per invoice.
+ */
 export async function invoiceAggregates(
   db: Db,
   tenant: Tenant,
@@ -478,23 +570,39 @@ export async function invoiceAggregates(
   now: Date,
 ): Promise<ListAggregates> {
   const where = invoiceWhere(tenant, conditions);
-  const [[counts], totals] = await Promise.all([
-    db
-      .select({
-        total: sql<number>`count(*)`,
-        unread: sql<number>`coalesce(sum(${invoices.isRead} = 0), 0)`,
-      })
-      .from(invoices)
-      .where(where),
-    balanceSums(db, where, {
-      due: { column: invoices.dueMicros },
-      paid: { column: invoices.paidMicros },
-      pastDue: { column: invoices.dueMicros, where: sql`${invoices.paymentDueAt} < ${now.toISOString()}` },
-    }),
+  // Settled invoices (most of an inbox) owe nothing: they skip the date comparison.
+  const pastDue = sql`${invoices.dueMicros} <> 0 and ${invoices.paymentDueAt} < ${now.toISOString()}`;
+  const money = (when?: SQL) => ({
+    due: { column: invoices.dueMicros, when },
+    paid: { column: invoices.paidMicros, when },
+    pastDue: { column: invoices.dueMicros, when: when ? sql`${when} and ${pastDue}` : pastDue },
+  });
+  const [statuses, delta] = await Promise.all([
+    sumRows(
+      db,
+      where,
+      money(sql`${invoices.isCancelled} = 0`),
+      {
+        status: invoices.statusCode,
+        total: sql`count(*)`,
+        unread: sql`coalesce(sum(${invoices.isRead} = 0), 0)`,
+      },
+      [invoices.statusCode],
+    ),
+    conversions(db, where, money()),
   ]);
+  const totals = { ...delta };
+  let totalCount = 0;
+  let unreadCount = 0;
+  for (const { extra, totals: sums } of statuses) {
+    totalCount += Number(extra.total);
+    unreadCount += Number(extra.unread);
+    if (!BALANCE_CODES.has(Number(extra.status))) continue;
+    for (const key of ["due", "paid", "pastDue"] as const) totals[key] += sums[key];
+  }
   return {
-    totalCount: Number(counts?.total ?? 0),
-    unreadCount: Number(counts?.unread ?? 0),
+    totalCount,
+    unreadCount,
     amountDue: fromMicros(totals.due),
     amountPastDue: fromMicros(totals.pastDue),
     amountPaid: fromMicros(totals.paid),
@@ -507,10 +615,13 @@ export async function grossPriceBalance(
   tenant: Tenant,
   conditions: readonly InvoiceCondition[],
 ): Promise<string> {
-  const totals = await balanceSums(db, invoiceWhere(tenant, conditions), {
-    gross: { column: invoices.grossPriceMicros },
-  });
-  return fromMicros(totals.gross);
+  const where = invoiceWhere(tenant, conditions);
+  const gross = { gross: { column: invoices.grossPriceMicros } };
+  const [[pass], delta] = await Promise.all([
+    sumRows(db, sql`${where} and ${inBalance}`, gross, {}),
+    conversions(db, where, gross),
+  ]);
+  return fromMicros((pass?.totals.gross ?? 0n) + delta.gross);
 }
 
 export const DISTINCT_LISTS = [

@@ -59,6 +59,10 @@ export async function openLibsql(): Promise<LibsqlHarness> {
     async head(key: string) {
       return objects.has(key) ? { key } : null;
     },
+    async get(key: string) {
+      const value = objects.get(key);
+      return value ? { key, size: value.length, arrayBuffer: async () => value.slice().buffer } : null;
+    },
     async list({ prefix = "" }: { prefix?: string } = {}) {
       const keys = [...objects.keys()].filter((k) => k.startsWith(prefix));
       return { objects: keys.map((key) => ({ key })), truncated: false };

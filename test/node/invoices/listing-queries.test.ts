@@ -181,9 +181,10 @@ describe("the ten most common Tatem listings are served by indexes", () => {
     );
     const [page] = statements.splice(0);
     await invoiceAggregates(db, receiver, q.conditions, NOW);
-    expect((await plan(page!)).join("\n")).toContain(`USING INDEX ${pageIndex} `);
-    // Counts and sums: every access to invoices goes through an index, none reads the whole table.
-    expect(statements.length).toBe(4);
+    expect((await plan(page!)).join("\n")).toMatch(new RegExp(`USING (COVERING )?INDEX ${pageIndex} `));
+    // Counts and sums (one pass, one over the invoices to convert): every access to invoices goes
+    // through an index, none reads the whole table.
+    expect(statements.length).toBe(2);
     for (const statement of statements) {
       const details = await plan(statement);
       expect(
