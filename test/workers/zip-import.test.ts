@@ -270,8 +270,8 @@ describe("a 200-document ZIP", () => {
     const killed = await timed([messages[1]!], { ...env, FILES: failingFiles });
     expect(killed.retryMessages.map((m) => m.msgId)).toHaveLength(1);
     const interrupted = (await getTask(owner, taskId)).json;
-    // Documents are written a group at a time: the first group of the slice got in, the next did not.
-    expect(interrupted.processed).toBeGreaterThan(50);
+    // A slice's documents are written as one group: the failed slice left nothing half-written.
+    expect(interrupted.processed).toBeGreaterThanOrEqual(50);
     expect(interrupted.processed).toBeLessThan(100);
     expect(await taskInvoiceCount(taskId)).toBe(interrupted.created);
     expect((await timed([messages[1]!])).retryMessages).toEqual([]);

@@ -131,7 +131,7 @@ const existingId = (error: AppError) =>
  * one database batch), bounded by count and by bytes so that a group of large files stays well inside a
  * Worker's 128 MB beside the archive.
  */
-const GROUP_DOCUMENTS = 25;
+const GROUP_DOCUMENTS = 50;
 const GROUP_BYTES = 16 * 1024 * 1024;
 
 function groups(pending: ZipImportDocument[]): ZipImportDocument[][] {

@@ -47,14 +47,27 @@ export const zipImportInput = (task: TaskRow) => task.input as unknown as ZipImp
 export type ZipImportJob = Extract<JobMessage, { type: "invoices.zip_import" }>;
 
 /** The archive's bytes and what the import does with them, or null when the object is gone. */
+/**
+ * The archive this isolate read last. An import's slices arrive one after another, often in the same
+ * isolate, and re-reading and re-listing a 25 MiB archive for each one cost more than the documents'
+ * own parsing. The key is the SHA-256 of the bytes, so the copy can never be stale; one entry bounds
+ * the memory at one archive; and the object's existence is still checked on every use, so a purged
+ * archive is never served from here.
+ */
+let lastArchive: { storageKey: string; bytes: Uint8Array; plan: ZipImportPlan } | undefined;
+
 export async function readZipImportArchive(
   ctx: ServiceContext,
   file: Pick<typeof files.$inferSelect, "storageKey">,
 ): Promise<{ bytes: Uint8Array; plan: ZipImportPlan } | null> {
+  if (lastArchive?.storageKey === file.storageKey) {
+    return (await ctx.env.FILES.head(file.storageKey)) ? lastArchive : null;
+  }
   const object = await ctx.env.FILES.get(file.storageKey);
   if (!object) return null;
   const bytes = new Uint8Array(await object.arrayBuffer());
-  return { bytes, plan: planZipImport(listEntries(bytes)) };
+  lastArchive = { storageKey: file.storageKey, bytes, plan: planZipImport(listEntries(bytes)) };
+  return lastArchive;
 }
 
 export interface StartZipImportInput {
