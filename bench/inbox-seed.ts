@@ -16,6 +16,7 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { invoiceItems, invoiceItemTaxes, invoices, invoiceTaxes } from "../db/schema";
 import { type InvoiceStatus, STATUS_CODES } from "../shared/invoices/status";
+import { mulberry32 } from "../test/node/helpers/random";
 
 type InvoiceInsert = typeof invoices.$inferInsert;
 type ItemInsert = typeof invoiceItems.$inferInsert;
@@ -24,16 +25,9 @@ type TaxInsert = typeof invoiceTaxes.$inferInsert;
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-/** mulberry32: small, fast and good enough to shape test data. */
+/** Seeded helpers over mulberry32, so two runs seed the same inbox. */
 export function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
   /** `[value, weight]` pairs. */

@@ -17,6 +17,7 @@ import {
   type ZipEntry,
 } from "../../shared/zip";
 import { readFixture } from "./helpers/fixtures";
+import { mulberry32 } from "./helpers/random";
 
 const MiB = 1024 * 1024;
 const text = (s: string) => new TextEncoder().encode(s);
@@ -473,16 +474,9 @@ describe("per-entry refusals (readEntry)", () => {
   });
 });
 
-/** mulberry32: seeded so a failure reproduces. */
+/** Seeded so a failure reproduces. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return (n: number) => Math.floor(next() * n);
 }
 

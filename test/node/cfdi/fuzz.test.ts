@@ -12,22 +12,16 @@ import { type Cfdi, timbre } from "../../../shared/cfdi/model";
 import { CFDI_ERROR_CODES, parseCfdi } from "../../../shared/cfdi/parse";
 import { AppError } from "../../../shared/errors";
 import { fixturePath, listCfdiFixtures, readFixtureText } from "../helpers/fixtures";
+import { mulberry32 } from "../helpers/random";
 
 const CASES = 10_000;
 const DIFFERENTIAL_CASES = 600;
 const PARSE_CODES: readonly string[] = CFDI_ERROR_CODES;
 const CADENA_CODES: readonly string[] = CADENA_ERROR_CODES;
 
-/** mulberry32: small, fast, good enough to drive mutations reproducibly. */
+/** Seeded, so a failing mutation reproduces. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number) => Math.floor(next() * n);
   return { int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)] as T };
 }
