@@ -163,6 +163,15 @@ export async function removeCsd(ctx: ActorContext, organizationId: string): Prom
 }
 
 /**
+ * CSDs this isolate has opened, by organization. Opening one (AES-GCM, then PBKDF2 and 3DES of the
+ * .key, then the RSA import) costs about 2 ms and every stamp needs it; the stored row is still read
+ * on every call, so a replaced or removed CSD is never used from here, and the private key stays a
+ * non-extractable CryptoKey. Bounded, oldest dropped first.
+ */
+const opened = new Map<string, { version: string; csd: Csd }>();
+const OPENED_LIMIT = 256;
+
+/**
  * The organization's CSD ready for `buildCfdi(input, {csd})`. No access check: the caller (the
  * stamping path) has made its own. Validity is not checked here: sealing checks it against the
  * document's Fecha. Without a CSD: 422 `csd_not_uploaded`.
@@ -179,6 +188,9 @@ export async function loadOrganizationCsd(ctx: ServiceContext, organizationId: s
       "The organization has no CSD; upload one with PUT /v1/organizations/{organizationId}/csd",
     );
   }
+  // A fresh IV is drawn on every upload, so it names this version of the stored credential.
+  const cached = opened.get(organizationId);
+  if (cached?.version === row.iv) return cached.csd;
   const plaintext = await open(
     await dataKey(ctx),
     { iv: base64ToBytes(row.iv), ciphertext: base64ToBytes(row.encryptedKey) },
@@ -188,5 +200,8 @@ export async function loadOrganizationCsd(ctx: ServiceContext, organizationId: s
   plaintext.fill(0);
   const certificate = readCertificate(row.certificate);
   const { privateKey } = await readPrivateKey(credential.key, credential.password);
-  return { certificate, privateKey, certificateBase64: row.certificate };
+  const csd = { certificate, privateKey, certificateBase64: row.certificate };
+  if (opened.size >= OPENED_LIMIT) opened.delete(opened.keys().next().value!);
+  opened.set(organizationId, { version: row.iv, csd });
+  return csd;
 }
