@@ -73,6 +73,12 @@ function heldBy(side: Side, ids: readonly string[]): SQL {
   return ids.length === 1 ? sql`${column} = ${ids[0]}` : inList(column, ids);
 }
 
+/** The tenant of a Tatem request: one organization, on the side its parameter named. */
+export const sideTenant = (organizationId: string, side: Side): Tenant => ({
+  organizationIds: [organizationId],
+  scope: { [side]: true },
+});
+
 /** Which invoices the tenant may see at all. Every query ANDs this first. */
 export function tenantCondition({ organizationIds, scope }: Tenant): SQL {
   if (organizationIds.length === 0) return NEVER;

@@ -34,7 +34,7 @@
 import { and, eq, inArray, or } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { batchWrite, type Db, inChunks } from "../../db/client";
-import { invoiceWhere } from "../../db/invoice-queries";
+import { invoiceWhere, sideTenant } from "../../db/invoice-queries";
 import {
   invoicePaymentDocuments,
   invoicePayments,
@@ -141,9 +141,7 @@ async function targetsByFilters(
   const rows = await ctx.db
     .select()
     .from(invoices)
-    .where(
-      invoiceWhere({ organizationIds: [tenant.organizationId], scope: { [tenant.side]: true } }, conditions),
-    )
+    .where(invoiceWhere(sideTenant(tenant.organizationId, tenant.side), conditions))
     .orderBy(invoices.id)
     .limit(MAX_FILTER_TARGETS + 1);
   if (rows.length > MAX_FILTER_TARGETS) {

@@ -15,12 +15,13 @@ import {
   invoiceAggregates,
   selectInvoicePage,
   selectInvoicesByCursor,
+  sideTenant,
   type Tenant,
 } from "../../db/invoice-queries";
 import { memberships, organizations } from "../../db/schema";
 import { AppError, badRequest, notFound } from "../../shared/errors";
 import { type ContafyInput, contafyList } from "../../shared/invoices/filters/contafy";
-import type { Pagination, Side } from "../../shared/invoices/filters/model";
+import type { Pagination } from "../../shared/invoices/filters/model";
 import { syntageList } from "../../shared/invoices/filters/syntage";
 import {
   type TatemFilterInput,
@@ -32,12 +33,6 @@ import {
 import { normalizeRfc } from "../../shared/rfc";
 import type { ActorContext } from "./context";
 import { type OrgAccess, requireOrgAccess } from "./tenancy";
-
-/** The tenant of a Tatem request: one organization, on the side its parameter named. */
-export const sideTenant = (organizationId: string, side: Side): Tenant => ({
-  organizationIds: [organizationId],
-  scope: { [side]: true },
-});
 
 async function tatemTenant(ctx: ActorContext, q: { organization_id?: string; provider_id?: string }) {
   const { side, organizationId } = tatemSide(q);
