@@ -20,6 +20,18 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+/** Status, headers, text and (when the body is JSON) the parsed body of a response. */
+async function readResponse(res: Response) {
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
 export async function call(method: string, path: string, options: CallOptions = {}) {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -32,14 +44,7 @@ export async function call(method: string, path: string, options: CallOptions = 
     body = JSON.stringify(options.body);
   }
   const res = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
-  const text = await res.text();
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, json, text };
+  return readResponse(res);
 }
 
 export const db = () => createDb(env);
@@ -164,14 +169,7 @@ export async function callMultipart(
       body: form,
     }),
   );
-  const text = await res.text();
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, json, text };
+  return readResponse(res);
 }
 
 /** Uploads a CFDI as the receiver (`organizationId`) or the issuer (`providerId`). */
