@@ -139,19 +139,25 @@ const taxCode = (impuesto: string) => TAX_CODES[impuesto] ?? impuesto;
 const asFactor = (value: string): TaxRecord["factor"] =>
   value === "Cuota" || value === "Exento" ? value : "Tasa";
 
+/** A transferred tax, of a concepto or of the document (where Base is optional in CFDI 3.3). */
+const transferredTax = (t: {
+  Impuesto: string;
+  TipoFactor: string;
+  TasaOCuota?: string;
+  Base?: string;
+  Importe?: string;
+}): TaxRecord => ({
+  taxId: t.Impuesto,
+  code: taxCode(t.Impuesto),
+  isWithholding: false,
+  factor: asFactor(t.TipoFactor),
+  rate: orNull(t.TasaOCuota),
+  baseAmount: orNull(t.Base),
+  value: orNull(t.Importe),
+});
+
 function itemTaxes(concepto: Concepto): TaxRecord[] {
-  const taxes: TaxRecord[] = [];
-  for (const t of concepto.Impuestos?.Traslados ?? []) {
-    taxes.push({
-      taxId: t.Impuesto,
-      code: taxCode(t.Impuesto),
-      isWithholding: false,
-      factor: asFactor(t.TipoFactor),
-      rate: orNull(t.TasaOCuota),
-      baseAmount: t.Base,
-      value: orNull(t.Importe),
-    });
-  }
+  const taxes: TaxRecord[] = (concepto.Impuestos?.Traslados ?? []).map(transferredTax);
   for (const r of concepto.Impuestos?.Retenciones ?? []) {
     taxes.push({
       taxId: r.Impuesto,
@@ -189,18 +195,7 @@ function itemRecord(concepto: Concepto, index: number): ItemRecord {
 }
 
 function documentTaxes(cfdi: Cfdi): TaxRecord[] {
-  const taxes: TaxRecord[] = [];
-  for (const t of cfdi.Impuestos?.Traslados ?? []) {
-    taxes.push({
-      taxId: t.Impuesto,
-      code: taxCode(t.Impuesto),
-      isWithholding: false,
-      factor: asFactor(t.TipoFactor),
-      rate: orNull(t.TasaOCuota),
-      baseAmount: orNull(t.Base),
-      value: orNull(t.Importe),
-    });
-  }
+  const taxes: TaxRecord[] = (cfdi.Impuestos?.Traslados ?? []).map(transferredTax);
   // Document-level withholdings carry only Impuesto and Importe.
   for (const r of cfdi.Impuestos?.Retenciones ?? []) {
     taxes.push({
