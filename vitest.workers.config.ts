@@ -19,10 +19,15 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // workerd has no file system: the CFDI fixture corpus travels as a binding.
             TEST_FIXTURES: cfdiFixtureFiles(),
+            // The Facturapi fake answers here, in-process (test/workers/stamping-facturapi.test.ts).
+            FACTURAPI_BASE_URL: "https://facturapi.test/v2",
             ENVIRONMENT: "test",
             DEV_ROUTES: "true",
             TOKEN_SIGNING_KEY: "test-signing-key-0123456789abcdef0123456789",
             DATA_ENCRYPTION_KEY: "dGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE=",
+            // The production URL policy, whatever a developer's .dev.vars says (its example turns it on).
+            WEBHOOKS_ALLOW_INSECURE_LOCAL: "false",
+            FACTURAPI_WEBHOOK_SECRET: "wh_sec_test_0123456789abcdef",
           },
         },
       }),

@@ -17,7 +17,9 @@
  *   overflow") instead of rounding it; only then is the query repeated with every sum split into whole
  *   units and remainders (`sum(x / 1000000)`, `sum(x % 1000000)`), neither of which can overflow. No
  *   float is involved; results are exact decimal strings.
- * - Cost: the counts and every sum of a listing come from one pass over the matching invoices (a
+ * - Cost: when the filters only name status, archived, cancelled, payment method or one product key
+ *   (the inbox's tabs and "spend by product"), the counts and sums come from the tenant's running totals (invoice_rollups, kept by
+ *   triggers), whatever the inbox's size. Otherwise from one pass over the matching invoices (a
  *   receiver's listing indexes carry the columns it reads, so on that side the pass reads no rows),
  *   plus one over the rare invoices to convert. A page is chosen by rowid before any row is read (see
  *   selectInvoicePage). bench/inbox.bench.ts measures both at 10k and 100k invoices.
@@ -40,7 +42,14 @@ import { fromMicros, toMicros } from "../shared/invoices/record";
 import { COUNTS_IN_BALANCES, STATUS_CODES } from "../shared/invoices/status";
 import type { Db } from "./client";
 import { containsInsensitive } from "./filters";
-import { invoiceItems, invoices, invoiceTaxes, organizations } from "./schema";
+import {
+  invoiceItemRollups,
+  invoiceItems,
+  invoiceRollups,
+  invoices,
+  invoiceTaxes,
+  organizations,
+} from "./schema";
 
 export type InvoiceRow = typeof invoices.$inferSelect;
 
@@ -248,12 +257,17 @@ function nameContains(tenant: Tenant, column: SQLiteColumn, value: string): SQL 
   return sql`${column} in (select ${name} from (select distinct ${column} as ${name} from ${invoices} where ${tenantCondition(tenant)} limit -1) where ${containsInsensitive(name, value)})`;
 }
 
-function condition(c: InvoiceCondition, tenant: Tenant): SQL {
+interface WhereOptions {
+  /** Match concepts' product keys against invoices read in index order instead of finding them by key. */
+  walk?: boolean;
+}
+
+function condition(c: InvoiceCondition, tenant: Tenant, options: WhereOptions): SQL {
   switch (c.op) {
     case "any":
       return c.of.length
         ? sql`(${sql.join(
-            c.of.map((d) => condition(d, tenant)),
+            c.of.map((d) => condition(d, tenant, options)),
             sql` or `,
           )})`
         : NEVER;
@@ -262,11 +276,15 @@ function condition(c: InvoiceCondition, tenant: Tenant): SQL {
         c.where.map((w) => compare(ITEM_TARGETS[w.field], w)),
         sql` and `,
       );
-      // By key, the item_key index finds the few invoices directly; a description has no index, so it
-      // is checked per candidate invoice through (invoice_id, position).
-      return c.where.some((w) => w.field === "itemKey" && (w.op === "eq" || w.op === "in"))
-        ? sql`${invoices.id} in (select ${invoiceItems.invoiceId} from ${invoiceItems} where ${where})`
-        : sql`exists (select 1 from ${invoiceItems} where ${invoiceItems.invoiceId} = ${invoices.id} and ${where})`;
+      // By key, the item_key index finds the invoices directly (or, with `walk`, their ids become a
+      // set that invoices read in index order are checked against: `+` keeps SQLite from driving the
+      // query from it); a description has no index, so it is checked per candidate invoice through
+      // (invoice_id, position).
+      if (!c.where.some((w) => w.field === "itemKey" && (w.op === "eq" || w.op === "in"))) {
+        return sql`exists (select 1 from ${invoiceItems} where ${invoiceItems.invoiceId} = ${invoices.id} and ${where})`;
+      }
+      const id = options.walk ? sql`+${invoices.id}` : sql`${invoices.id}`;
+      return sql`${id} in (select ${invoiceItems.invoiceId} from ${invoiceItems} where ${where})`;
     }
     case "tax": {
       const where = sql.join(
@@ -286,9 +304,13 @@ function condition(c: InvoiceCondition, tenant: Tenant): SQL {
 }
 
 /** The tenant condition, then every filter. */
-export function invoiceWhere(tenant: Tenant, conditions: readonly InvoiceCondition[]): SQL {
+export function invoiceWhere(
+  tenant: Tenant,
+  conditions: readonly InvoiceCondition[],
+  options: WhereOptions = {},
+): SQL {
   return sql.join(
-    [tenantCondition(tenant), ...conditions.map((c) => sql`(${condition(c, tenant)})`)],
+    [tenantCondition(tenant), ...conditions.map((c) => sql`(${condition(c, tenant, options)})`)],
     sql` and `,
   );
 }
@@ -331,12 +353,13 @@ export function selectInvoicePage(
   conditions: readonly InvoiceCondition[],
   sort: readonly Sort[],
   { page, limit }: OffsetPage,
+  options: WhereOptions = {},
 ): Promise<InvoiceRow[]> {
   const order = orderBy(completeOrder(sort));
   const chosen = db
     .select({ rowid: sql`${invoices}.rowid` })
     .from(invoices)
-    .where(invoiceWhere(tenant, conditions))
+    .where(invoiceWhere(tenant, conditions, options))
     .orderBy(...order)
     .limit(limit)
     .offset((page - 1) * limit);
@@ -564,12 +587,190 @@ export interface ListAggregates {
 
 const BALANCE_CODES = new Set(COUNTS_IN_BALANCES.map((s) => STATUS_CODES[s]));
 
+/** The running totals of one tenant side (db/schema/invoice-rollups.ts), by what converting needs apart. */
+interface RollupGroup {
+  statusCode: number;
+  currencyCode: string;
+  exchangeRate: string;
+  invoices: number;
+  unread: number;
+  due: bigint;
+  paid: bigint;
+  pastDue: bigint;
+  gross: bigint;
+}
+
+/** Either rollup table: the same key and total columns (db/schema/invoice-rollups.ts). */
+type RollupTable = typeof invoiceRollups | typeof invoiceItemRollups;
+
 /**
- * Tatem's list aggregates over the filtered invoices (see the header for the definitions). The pass
- * is grouped by status: the listing indexes hold the status in order, so groups cost nothing, and
- * which statuses count in balances is then decided once per group instead of once per invoice.
+ * A condition on the rollups' key columns, when `c` only names them; null when it names anything else
+ * (the aggregates then read the invoices).
+ */
+function rollupCondition(c: InvoiceCondition, side: Side, r: RollupTable): SQL | null {
+  switch (c.op) {
+    case "any": {
+      const parts = c.of.map((d) => rollupCondition(d, side, r));
+      if (parts.some((p) => p === null)) return null;
+      return parts.length ? sql`(${sql.join(parts as SQL[], sql` or `)})` : NEVER;
+    }
+    case "item":
+    case "tax":
+      return null;
+    default: {
+      const archivedField = side === "organization" ? "archivedByOrganizationAt" : "archivedByProviderAt";
+      if (c.field === archivedField && c.op === "exists") return sql`${r.archived} = ${c.present ? 1 : 0}`;
+      if (c.op !== "eq" && c.op !== "in") return null;
+      const target: Record<string, Target> = {
+        status: { expression: r.statusCode, value: (s) => STATUS_CODES[s as keyof typeof STATUS_CODES] },
+        statusCode: { expression: r.statusCode },
+        isCancelled: { expression: r.isCancelled, value: (b) => (b ? 1 : 0) },
+        paymentMethod: { expression: r.paymentMethod },
+      };
+      const t = target[c.field];
+      return t ? compare(t, c) : null;
+    }
+  }
+}
+
+/** The one product key of "some concept has key K", the only item condition the item rollups answer. */
+function singleItemKey(c: InvoiceCondition): string | null {
+  if (c.op !== "item" || c.where.length !== 1) return null;
+  const [w] = c.where;
+  if (w?.field !== "itemKey") return null;
+  if (w.op === "eq") return String(w.value);
+  return w.op === "in" && w.values.length === 1 ? String(w.values[0]) : null;
+}
+
+/**
+ * The tenant's rollup rows that the conditions select, when the rollups can answer: one organization on
+ * one side (Tatem's listings), conditions only on rollup keys, and at most one product key (an invoice
+ * with two of several keys would count twice). Null otherwise.
+ */
+function rollupSelection(
+  tenant: Tenant,
+  conditions: readonly InvoiceCondition[],
+): { table: RollupTable; where: SQL } | null {
+  const sides = SIDES.filter((s) => tenant.scope[s] !== undefined);
+  const side = sides[0];
+  if (tenant.organizationIds.length !== 1 || sides.length !== 1 || !side || tenant.scope[side] !== true) {
+    return null;
+  }
+  const itemKeys = conditions.filter((c) => c.op === "item");
+  const itemKey = itemKeys.length === 1 ? singleItemKey(itemKeys[0]!) : null;
+  if (itemKeys.length > 0 && itemKey === null) return null;
+  const table: RollupTable = itemKey === null ? invoiceRollups : invoiceItemRollups;
+  const parts = [sql`${table.tenantId} = ${tenant.organizationIds[0]}`, sql`${table.side} = ${side}`];
+  if (itemKey !== null) parts.push(sql`${invoiceItemRollups.itemKey} = ${itemKey}`);
+  for (const c of conditions) {
+    if (c.op === "item") continue;
+    const part = rollupCondition(c, side, table);
+    if (!part) return null;
+    parts.push(sql`(${part})`);
+  }
+  return { table, where: sql.join(parts, sql` and `) };
+}
+
+/** Sums of the selected rollup rows, grouped by status and by conversion. */
+async function rollupGroups(
+  db: Db,
+  { table: r, where }: { table: RollupTable; where: SQL },
+  now: Date,
+): Promise<RollupGroup[]> {
+  const live = sql`${r.isCancelled} = 0`;
+  const pastDue = sql`${live} and ${r.dueAt} <> '' and ${r.dueAt} < ${now.toISOString()}`;
+  // Whole units and remainders are summed apart (see the schema), and read back as text into BigInt.
+  const total = (units: SQLiteColumn, rest: SQLiteColumn, when: SQL) =>
+    sql<string>`cast(coalesce(sum(case when ${when} then ${units} end), 0) as text) || ':' || cast(coalesce(sum(case when ${when} then ${rest} end), 0) as text)`;
+  const rows = await db
+    .select({
+      statusCode: r.statusCode,
+      currencyCode: r.currencyCode,
+      exchangeRate: r.exchangeRate,
+      invoices: sql<number>`sum(${r.invoices})`,
+      unread: sql<number>`sum(${r.unread})`,
+      due: total(r.dueUnits, r.dueRest, live),
+      paid: total(r.paidUnits, r.paidRest, live),
+      pastDue: total(r.dueUnits, r.dueRest, pastDue),
+      gross: total(r.grossUnits, r.grossRest, live),
+    })
+    .from(r as typeof invoiceRollups)
+    .where(where)
+    .groupBy(r.statusCode, r.currencyCode, r.exchangeRate);
+  const micros = (pair: string) => {
+    const [units, rest] = pair.split(":");
+    return BigInt(units!) * 1_000_000n + BigInt(rest!);
+  };
+  return rows.map((row) => ({
+    statusCode: Number(row.statusCode),
+    currencyCode: row.currencyCode,
+    exchangeRate: row.exchangeRate,
+    invoices: Number(row.invoices),
+    unread: Number(row.unread),
+    due: micros(row.due),
+    paid: micros(row.paid),
+    pastDue: micros(row.pastDue),
+    gross: micros(row.gross),
+  }));
+}
+
+type MoneyKey = "due" | "paid" | "pastDue" | "gross";
+
+/**
+ * Balance money of rollup groups in MXN: groups of statuses that do not count are skipped, and each
+ * (currency, rate) is converted once over all its statuses, as `conversions` does over invoices.
+ */
+function rollupMoney(groups: readonly RollupGroup[]): Record<MoneyKey, bigint> {
+  const keys: MoneyKey[] = ["due", "paid", "pastDue", "gross"];
+  const totals: Record<MoneyKey, bigint> = { due: 0n, paid: 0n, pastDue: 0n, gross: 0n };
+  const converted = new Map<string, Record<MoneyKey, bigint>>();
+  for (const g of groups) {
+    if (!BALANCE_CODES.has(g.statusCode)) continue;
+    if (g.currencyCode === "") {
+      for (const k of keys) totals[k] += g[k];
+      continue;
+    }
+    const id = `${g.currencyCode}\n${g.exchangeRate}`;
+    const sums = converted.get(id) ?? { due: 0n, paid: 0n, pastDue: 0n, gross: 0n };
+    for (const k of keys) sums[k] += g[k];
+    converted.set(id, sums);
+  }
+  for (const [id, sums] of converted) {
+    const rate = BigInt(toMicros(id.split("\n")[1]!));
+    for (const k of keys) totals[k] += convertMicros(sums[k], rate);
+  }
+  return totals;
+}
+
+/**
+ * Tatem's list aggregates over the filtered invoices (see the header for the definitions). From the
+ * rollups when they can answer (a few hundred rows instead of every invoice), else from one pass over
+ * the invoices grouped by status: the listing indexes hold the status in order, so groups cost
+ * nothing, and which statuses count in balances is then decided once per group instead of once per
+ * invoice. Both give the same numbers (test/node/db/invoice-rollups.test.ts).
  */
 export async function invoiceAggregates(
+  db: Db,
+  tenant: Tenant,
+  conditions: readonly InvoiceCondition[],
+  now: Date,
+): Promise<ListAggregates> {
+  const rollup = rollupSelection(tenant, conditions);
+  if (rollup) {
+    const groups = await rollupGroups(db, rollup, now);
+    const money = rollupMoney(groups);
+    return {
+      totalCount: groups.reduce((n, g) => n + g.invoices, 0),
+      unreadCount: groups.reduce((n, g) => n + g.unread, 0),
+      amountDue: fromMicros(money.due),
+      amountPastDue: fromMicros(money.pastDue),
+      amountPaid: fromMicros(money.paid),
+    };
+  }
+  return invoiceAggregatesFromInvoices(db, tenant, conditions, now);
+}
+
+async function invoiceAggregatesFromInvoices(
   db: Db,
   tenant: Tenant,
   conditions: readonly InvoiceCondition[],
@@ -615,12 +816,75 @@ export async function invoiceAggregates(
   };
 }
 
+/** How many invoices the conditions select, from the rollups; null when they cannot answer. */
+async function rollupCount(db: Db, tenant: Tenant, conditions: readonly InvoiceCondition[]) {
+  const selection = rollupSelection(tenant, conditions);
+  if (!selection) return null;
+  const [row] = await db
+    .select({ n: sql<number>`coalesce(sum(${selection.table.invoices}), 0)` })
+    .from(selection.table as typeof invoiceRollups)
+    .where(selection.where);
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Index steps one look-up of an invoice by id costs, relative to reading the next entry of an index in
+ * order: measured ~15 at 100k invoices (bench/inbox.bench.ts, "item key" against "default list").
+ */
+const LOOKUP_STEPS = 15;
+
+/**
+ * Whether a page filtered by product key is cheaper walked (the listing order's index read from the
+ * start, each invoice checked against the key's set, until the page is complete) than found (one
+ * look-up per invoice with the key, then sorted): walking reads about (page end) × candidates ÷ matching
+ * entries, at most every candidate; finding costs a look-up per matching invoice.
+ */
+function walkIsCheaper(matching: number, candidates: number, { page, limit }: OffsetPage): boolean {
+  if (matching === 0) return false;
+  const walked = Math.min(candidates, Math.ceil((page * limit * candidates) / matching));
+  return walked < LOOKUP_STEPS * matching;
+}
+
+/**
+ * One page of a listing and the aggregates of everything its filters select. Without a concept filter
+ * both run at once. With one, the aggregates (from the rollups, so cheap) come first, because how many
+ * invoices carry the product key decides how the page is best read (walkIsCheaper).
+ */
+export async function invoicePageWithAggregates(
+  db: Db,
+  tenant: Tenant,
+  conditions: readonly InvoiceCondition[],
+  sort: readonly Sort[],
+  page: OffsetPage,
+  now: Date,
+): Promise<{ rows: InvoiceRow[]; aggregates: ListAggregates }> {
+  if (!conditions.some((c) => c.op === "item")) {
+    const [rows, aggregates] = await Promise.all([
+      selectInvoicePage(db, tenant, conditions, sort, page),
+      invoiceAggregates(db, tenant, conditions, now),
+    ]);
+    return { rows, aggregates };
+  }
+  const [aggregates, candidates] = await Promise.all([
+    invoiceAggregates(db, tenant, conditions, now),
+    rollupCount(
+      db,
+      tenant,
+      conditions.filter((c) => c.op !== "item"),
+    ),
+  ]);
+  const walk = candidates !== null && walkIsCheaper(aggregates.totalCount, candidates, page);
+  return { rows: await selectInvoicePage(db, tenant, conditions, sort, page, { walk }), aggregates };
+}
+
 /** Σ grossPriceAmount of the filtered balance invoices (Tatem's invoices balance). */
 export async function grossPriceBalance(
   db: Db,
   tenant: Tenant,
   conditions: readonly InvoiceCondition[],
 ): Promise<string> {
+  const rollup = rollupSelection(tenant, conditions);
+  if (rollup) return fromMicros(rollupMoney(await rollupGroups(db, rollup, new Date())).gross);
   const where = invoiceWhere(tenant, conditions);
   const gross = { gross: { column: invoices.grossPriceMicros } };
   const [[pass], delta] = await Promise.all([

@@ -203,15 +203,19 @@ function moveAccount(sql: SqlStorage, balanceDelta: number, heldDelta: number, n
   );
 }
 
+/** The period's running totals, created on the period's first consumption (read first: it exists after). */
 function usage(sql: SqlStorage, period: string, consumableKey: string): UsageRow {
-  sql.exec(
-    "INSERT OR IGNORE INTO ledger_usage (period, consumable_key) VALUES (?, ?)",
-    period,
-    consumableKey,
-  );
-  return sql
+  const existing = sql
     .exec<UsageRow>(
       "SELECT * FROM ledger_usage WHERE period = ? AND consumable_key = ?",
+      period,
+      consumableKey,
+    )
+    .toArray()[0];
+  if (existing) return existing;
+  return sql
+    .exec<UsageRow>(
+      "INSERT INTO ledger_usage (period, consumable_key) VALUES (?, ?) RETURNING *",
       period,
       consumableKey,
     )

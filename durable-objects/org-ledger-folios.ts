@@ -113,12 +113,16 @@ function seriesRow(sql: SqlStorage, series: unknown, now: string): SeriesRow {
   if (typeof series !== "string" || series.length > 25) {
     refuse("invalid_argument", "series must be a string of at most 25 characters");
   }
-  sql.exec(
-    "INSERT OR IGNORE INTO folio_series (series, prefix, range_min, range_max, current, updated_at) VALUES (?, '', 1, NULL, 0, ?)",
-    series,
-    now,
-  );
-  return sql.exec<SeriesRow>("SELECT * FROM folio_series WHERE series = ?", series).one();
+  // Read first: the series exists on every use but the first, and each statement costs (allocations/s).
+  const existing = sql.exec<SeriesRow>("SELECT * FROM folio_series WHERE series = ?", series).toArray()[0];
+  if (existing) return existing;
+  return sql
+    .exec<SeriesRow>(
+      "INSERT INTO folio_series (series, prefix, range_min, range_max, current, updated_at) VALUES (?, '', 1, NULL, 0, ?) RETURNING *",
+      series,
+      now,
+    )
+    .one();
 }
 
 export function configureSeries(sql: SqlStorage, input: SeriesInput, now: string): Numerator {
@@ -157,10 +161,13 @@ export function configureSeries(sql: SqlStorage, input: SeriesInput, now: string
 export const listNumerators = (sql: SqlStorage): Numerator[] =>
   sql.exec<SeriesRow>("SELECT * FROM folio_series ORDER BY series").toArray().map(toNumerator);
 
-function view(sql: SqlStorage, row: ReservationRow): FolioReservation {
+/** A reservation as callers see it, with its series' prefix (`row.prefix` when the caller has it). */
+function view(sql: SqlStorage, row: ReservationRow & { prefix?: string | null }): FolioReservation {
   const prefix =
+    row.prefix ??
     sql.exec<{ prefix: string }>("SELECT prefix FROM folio_series WHERE series = ?", row.series).toArray()[0]
-      ?.prefix ?? "";
+      ?.prefix ??
+    "";
   return {
     reservationId: row.id,
     series: row.series,
@@ -186,7 +193,10 @@ export function reserveFolio(sql: SqlStorage, input: ReserveInput, nowMs: number
   const requested = input.requested === undefined ? null : requireCount(input.requested, "requested");
   const ttlMs = input.ttlMs === undefined ? RESERVATION_TTL_MS : requireCount(input.ttlMs, "ttlMs");
   const previous = sql
-    .exec<ReservationRow>("SELECT * FROM folio_reservations WHERE idempotency_key = ?", key)
+    .exec<ReservationRow & { prefix: string | null }>(
+      "SELECT r.*, s.prefix FROM folio_reservations r LEFT JOIN folio_series s USING (series) WHERE r.idempotency_key = ?",
+      key,
+    )
     .toArray()[0];
   if (previous) {
     if (previous.series !== input.series || previous.requested_folio !== requested) {
@@ -229,7 +239,10 @@ export function reserveFolio(sql: SqlStorage, input: ReserveInput, nowMs: number
       sql.exec("UPDATE folio_series SET current = ?, updated_at = ? WHERE series = ?", folio, now, series);
     }
   }
-  sql.exec("DELETE FROM folio_free WHERE series = ? AND folio = ?", series, folio);
+  // The free list only holds folios at or below the numerator (see `free`): a folio past it is not there.
+  if (folio <= numerator.current) {
+    sql.exec("DELETE FROM folio_free WHERE series = ? AND folio = ?", series, folio);
+  }
   const row: ReservationRow = {
     id: crypto.randomUUID(),
     idempotency_key: key,
@@ -251,12 +264,18 @@ export function reserveFolio(sql: SqlStorage, input: ReserveInput, nowMs: number
     row.created_at,
     row.expires_at,
   );
-  return view(sql, row);
+  return view(sql, { ...row, prefix: numerator.prefix });
 }
 
-function reservation(sql: SqlStorage, reservationId: unknown): ReservationRow {
+/** The reservation with its series' prefix, in one statement. */
+function reservation(sql: SqlStorage, reservationId: unknown): ReservationRow & { prefix: string | null } {
   const id = requireText(reservationId, "reservationId");
-  const row = sql.exec<ReservationRow>("SELECT * FROM folio_reservations WHERE id = ?", id).toArray()[0];
+  const row = sql
+    .exec<ReservationRow & { prefix: string | null }>(
+      "SELECT r.*, s.prefix FROM folio_reservations r LEFT JOIN folio_series s USING (series) WHERE r.id = ?",
+      id,
+    )
+    .toArray()[0];
   return row ?? refuse("reservation_not_found", "Folio reservation not found");
 }
 

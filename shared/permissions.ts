@@ -26,6 +26,8 @@ export const PERMISSIONS = [
   "invoices.write",
   "invoices.status", // "update invoice statuses"
   "invoices.stamp",
+  "items.read", // the product catalog used for stamping
+  "items.manage",
   "invoice_preferences.read",
   "invoice_preferences.update",
   "files.read",
@@ -36,6 +38,7 @@ export const PERMISSIONS = [
   "subscriptions.manage",
   "ledger.read",
   "notifications.read",
+  "webhooks.manage", // outgoing webhook subscriptions and their deliveries
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -46,6 +49,7 @@ const READS: Permission[] = [
   "providers.read",
   "invoices.read",
   "invoice_preferences.read",
+  "items.read",
   "files.read",
   "balance.read",
   "ledger.read",
@@ -63,17 +67,20 @@ const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
     "invoices.write",
     "invoices.status",
     "invoices.stamp",
+    "items.manage",
     "invoice_preferences.update",
     "files.write",
     "balance.manage",
     "billing.manage",
     "subscriptions.manage",
+    "webhooks.manage",
   ]),
   collaborator: new Set<Permission>([
     ...READS.filter((p) => p !== "balance.read"),
     "invoices.write",
     "invoices.status",
     "invoices.stamp",
+    "items.manage",
     "providers.manage",
     "files.write",
   ]),

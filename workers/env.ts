@@ -13,6 +13,10 @@ export interface AppBindings {
   ACCESS_TOKEN_TTL_SECONDS?: string;
   TOKEN_SIGNING_KEY: string;
   DATA_ENCRYPTION_KEY: string;
+  /** The secret Facturapi signs its webhooks with (Facturapi-Signature); unset, every webhook is refused. */
+  FACTURAPI_WEBHOOK_SECRET?: string;
+  /** Facturapi's API root (default https://www.facturapi.io/v2); tests point it at the fake. */
+  FACTURAPI_BASE_URL?: string;
   TURSO_DATABASE_URL?: string;
   TURSO_AUTH_TOKEN?: string;
   EMAIL_API_URL?: string;
@@ -20,6 +24,8 @@ export interface AppBindings {
   EMAIL_FROM?: string;
   WHATSAPP_API_URL?: string;
   WHATSAPP_API_TOKEN?: string;
+  /** "true" lets webhooks target http and loopback URLs (local tests and demos; ignored in production). */
+  WEBHOOKS_ALLOW_INSECURE_LOCAL?: string;
 }
 
 /** Messages on the JOBS queue. The dedupe key is minted by the producer so retries keep it. */
@@ -27,7 +33,12 @@ export type JobMessage =
   | { type: "outbox.deliver"; messageId: string }
   | { type: "ping"; id: string }
   /** Documents [from, to) of a ZIP import task, in archive order (workers/jobs/zip-import.ts). */
-  | { type: "invoices.zip_import"; taskId: string; from: number; to: number };
+  | { type: "invoices.zip_import"; taskId: string; from: number; to: number }
+  /** A verified Facturapi webhook event, stored in provider_webhook_events (workers/jobs/facturapi-webhook.ts). */
+  | { type: "facturapi.webhook"; eventId: string }
+  /** Turn an organization's new events into webhook deliveries (workers/services/webhook-deliveries.ts). */
+  | { type: "webhooks.publish"; organizationId: string }
+  | { type: "webhooks.deliver"; deliveryId: string };
 
 export interface AuthContext {
   userId: string;

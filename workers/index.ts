@@ -9,6 +9,7 @@ import { createApp } from "./app";
 import type { AppBindings, JobMessage } from "./env";
 import { consumeJobs, jobContext } from "./jobs/consumer";
 import { purgeOrganizationsDueForDeletion } from "./services/organizations";
+import { sweepWebhooks } from "./services/webhook-deliveries";
 
 export { Notifications } from "../durable-objects/notifications";
 export { OrgLedger } from "../durable-objects/org-ledger";
@@ -37,5 +38,6 @@ export default {
   queue: (batch, env, exec) => consumeJobs(batch, env, exec),
   scheduled: async (_controller, env, exec) => {
     await runHousekeeping(env, exec);
+    await sweepWebhooks(jobContext(env, exec, { job: "webhooks.sweep" }));
   },
 } satisfies ExportedHandler<AppBindings, JobMessage>;

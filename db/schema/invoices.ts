@@ -24,7 +24,7 @@ import {
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
 import type { Finding } from "../../shared/invoices/record";
-import { INVOICE_STATUSES } from "../../shared/invoices/status";
+import { CANCELLATION_STATUSES, INVOICE_STATUSES } from "../../shared/invoices/status";
 import { id, timestamps } from "./columns";
 
 export const invoices = sqliteTable(
@@ -110,6 +110,16 @@ export const invoices = sqliteTable(
     validationWarnings: text("validation_warnings", { mode: "json" }).$type<Finding[]>(),
     isCancelled: integer("is_cancelled", { mode: "boolean" }).notNull().default(false),
     cancelledAt: text("cancelled_at"),
+    /** The latest cancellation request at SAT (shared/invoices/status); null when none was made. */
+    cancellationStatus: text("cancellation_status", { enum: CANCELLATION_STATUSES }),
+    /** SAT's motive (01–04) and, for 01, the substituting CFDI's UUID. */
+    cancellationMotive: text("cancellation_motive"),
+    cancellationSubstitution: text("cancellation_substitution"),
+    cancellationRequestedAt: text("cancellation_requested_at"),
+    /** The provider that stamped it when Timbre did (sandbox, facturapi); null for received invoices. */
+    stampingProvider: text("stamping_provider"),
+    /** The provider's own id of the document (Facturapi's invoice id, the sandbox's signed reference). */
+    providerReference: text("provider_reference"),
     isRead: integer("is_read", { mode: "boolean" }).notNull().default(false),
     notes: text("notes"),
     archivedByOrganizationAt: text("archived_by_organization_at"),
@@ -236,6 +246,10 @@ export const invoices = sqliteTable(
         )
         .where(sql`${t.currencyCode} <> 'MXN' AND ${t.exchangeRate} IS NOT NULL`),
       index("invoices_task_idx").on(t.taskId),
+      // Provider webhooks name the document by the provider's id.
+      index("invoices_provider_reference_idx")
+        .on(t.providerReference)
+        .where(sql`${t.providerReference} IS NOT NULL`),
       index("invoices_xml_file_idx").on(t.xmlFileId),
     ];
   },

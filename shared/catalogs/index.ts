@@ -1,7 +1,8 @@
 /**
  * SAT CFDI 4.0 catalogs shipped with the code (generated into `data/` by scripts/build-catalogs.ts;
  * see README.md) and their lookups. Used by validation, the builder and the API's catalog routes.
- * c_ClaveProdServ and c_CodigoPostal are not here: callers that have them implement `CatalogLookups`.
+ * c_ClaveProdServ and c_CodigoPostal live in their own columnar modules (product-keys.ts,
+ * postal-codes.ts), re-exported here.
  */
 import Decimal from "decimal.js";
 import { CLAVES_UNIDAD } from "./data/claves-unidad";
@@ -22,16 +23,26 @@ import { TIPOS_COMPROBANTE } from "./data/tipos-comprobante";
 import { TIPOS_FACTOR } from "./data/tipos-factor";
 import { TIPOS_RELACION } from "./data/tipos-relacion";
 import { USOS_CFDI } from "./data/usos-cfdi";
+import { postalCodeExists } from "./postal-codes";
+import { productKeyExists } from "./product-keys";
 import type { CatalogEntry, ReglaTasaCuota, Vigencia } from "./types";
 
-export { CATALOGS_VERSION } from "./data/version";
+export { CATALOGS_RELEASE, CATALOGS_VERSION } from "./data/version";
+export { postalCode, postalCodeExists } from "./postal-codes";
+export { productKey, productKeyCount, productKeyExists, searchProductKeys } from "./product-keys";
 export type * from "./types";
+export { searchUnitKeys, unitKeyExists } from "./unit-keys";
 
-/** Lookups for the catalogs too large to ship in the bundle; each is optional (unknown = not checked). */
+/**
+ * Lookups for c_ClaveProdServ and c_CodigoPostal; each is optional (unknown = not checked).
+ * `shippedLookups` answers both from the catalogs shipped here.
+ */
 export interface CatalogLookups {
   productKeyExists?(clave: string): boolean;
   postalCodeExists?(codigoPostal: string): boolean;
 }
+
+export const shippedLookups: Required<CatalogLookups> = { productKeyExists, postalCodeExists };
 
 export interface Catalog<T extends CatalogEntry> {
   /** SAT name of the catalog, e.g. "c_Moneda". */

@@ -95,3 +95,82 @@ export interface ReglaTasaCuota extends Vigencia {
   /** The SAT's own label when it is more specific than the tax (e.g. the 8 % border IVA). */
   nota?: string;
 }
+
+/** c_Municipio: `clave` is unique only within its `estado`. */
+export interface Municipio extends CatalogEntry {
+  estado: string;
+}
+
+/** c_Localidad: `clave` is unique only within its `estado`. */
+export interface Localidad extends CatalogEntry {
+  estado: string;
+}
+
+/**
+ * c_ClaveProdServ as columns (52k rows would be a 5 MB array of objects): entry `i` of every column
+ * belongs to the i-th key in ascending order. See README.md for why and how it is searched.
+ */
+export interface ProdServColumns {
+  count: number;
+  /** Every key (8 digits), sorted, concatenated. */
+  claves: string;
+  /** One value per key, joined by "\n". */
+  descripciones: string;
+  similares: string;
+  complementos: string;
+  /** One digit per key: +1 IVA trasladado, +2 IEPS trasladado, +4 estímulo franja fronteriza. */
+  flags: string;
+  /** One base-36 digit per key, an index into `vigencias` ("desde|hasta", empty when unbounded). */
+  vigencia: string;
+  vigencias: readonly string[];
+}
+
+/**
+ * c_CodigoPostal as `count` fixed-width records, sorted by code: code (5), estado (3), municipio (3)
+ * and localidad (2), blank-padded when the SAT gives none, estímulo franja fronteriza (0/1/2), then
+ * one base-36 digit each indexing `husos` (time zone descriptions) and `vigencias` ("desde|hasta").
+ */
+export interface CodigosPostalesColumns {
+  count: number;
+  width: number;
+  records: string;
+  husos: readonly string[];
+  vigencias: readonly string[];
+}
+
+/** One c_ClaveProdServ entry, read from `ProdServColumns`. */
+export interface ClaveProdServ extends CatalogEntry {
+  palabrasSimilares?: string;
+  /** Complement the SAT requires with this key (empty in the shipped 2022 edition, see README.md). */
+  complemento?: string;
+  ivaTrasladado: boolean;
+  iepsTrasladado: boolean;
+  estimuloFranjaFronteriza: boolean;
+}
+
+/** One c_CodigoPostal entry with the names of its estado, municipio and localidad. */
+export interface CodigoPostal extends Vigencia {
+  codigoPostal: string;
+  estado: { clave: string; texto: string };
+  /** Missing when the SAT gives no municipio for the code (about two thirds of them). */
+  municipio?: { clave: string; texto: string };
+  localidad?: { clave: string; texto: string };
+  /** SAT's estímulo franja fronteriza: 0 none, 1 northern border region, 2 southern border region. */
+  estimuloFranjaFronteriza: number;
+  husoHorario: string;
+}
+
+/**
+ * The SAT's article 69-B list (EFOS), sorted by RFC: `rfcs` holds `count` RFCs padded to 13
+ * characters, `nombres` their names joined by "\n", `situacion` one base-36 digit each indexing
+ * `situaciones` ("Presunto", "Definitivo", "Desvirtuado", "Sentencia Favorable"). `asOf` is the
+ * list's own update date, null when unknown.
+ */
+export interface EfosColumns {
+  asOf: string | null;
+  count: number;
+  rfcs: string;
+  nombres: string;
+  situacion: string;
+  situaciones: readonly string[];
+}

@@ -13,6 +13,10 @@
  *
  * `statusCode` orders statuses by how urgently someone must act (the seed's default sort key): things
  * to review first, then money owed, then settled, then the rest.
+ *
+ * Cancellation is not a status: the seed keeps it beside the lifecycle as the `isCancelled` flag, so a
+ * cancelled invoice keeps the status it had and stops counting in balances through the flag (see
+ * COUNTS_IN_BALANCES). Its request at SAT has its own small lifecycle (`cancellationStatus`, below).
  */
 export const INVOICE_STATUSES = [
   "draft",
@@ -55,3 +59,31 @@ export const allowedTransitions = (from: InvoiceStatus): readonly InvoiceStatus[
 
 /** Statuses whose amounts count in balances (amount due, past due, paid). */
 export const COUNTS_IN_BALANCES: readonly InvoiceStatus[] = ["sent", "accepted", "paid", "completed"];
+
+/**
+ * Where an issued invoice's cancellation request stands at SAT (null: never requested):
+ * - `pending`: waiting for the receiver's answer; becomes `accepted`, `rejected` or `expired`;
+ * - `accepted`: cancelled (the invoice's `isCancelled`); final;
+ * - `rejected` (the receiver refused) and `expired` (no answer in time): the invoice stays valid and
+ *   a new request may be made (`pending`, or `accepted` at once when no acceptance is needed).
+ * A provider may report a later state without the earlier ones (a missed webhook): from no request
+ * any state is possible.
+ */
+export const CANCELLATION_STATUSES = ["pending", "accepted", "rejected", "expired"] as const;
+export type InvoiceCancellationStatus = (typeof CANCELLATION_STATUSES)[number];
+
+const CANCELLATION_TRANSITIONS: Record<InvoiceCancellationStatus, readonly InvoiceCancellationStatus[]> = {
+  pending: ["accepted", "rejected", "expired"],
+  accepted: [],
+  rejected: ["pending", "accepted"],
+  expired: ["pending", "accepted"],
+};
+
+export const canChangeCancellation = (
+  from: InvoiceCancellationStatus | null,
+  to: InvoiceCancellationStatus,
+): boolean => (from === null ? true : CANCELLATION_TRANSITIONS[from].includes(to));
+
+/** Whether a new cancellation request may be made: none yet, or the last one came to nothing. */
+export const canRequestCancellation = (current: InvoiceCancellationStatus | null): boolean =>
+  current === null || current === "rejected" || current === "expired";

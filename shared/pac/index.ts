@@ -3,9 +3,12 @@
  * here; pure TypeScript, no Worker bindings, so it runs in Node and workerd alike.
  */
 export {
+  type DocumentProvider,
+  type DocumentStampRequest,
   isStampRefusal,
   PAC_CODES,
   type PacCode,
+  type SealedXmlProvider,
   type StampingProvider,
   type StampRequest,
   type StampResult,

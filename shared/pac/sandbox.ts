@@ -21,6 +21,14 @@
  * Idempotent: the same idempotencyKey, or the same document (by its Sello), stamped again by this
  * instance returns the first result; the same key with another document is a 409. The memory is
  * this instance's and bounded (`memory` results); durable idempotency is the caller's.
+ *
+ * Cancelling (./sandbox-cancellation has SAT's rules and the references): motive 01 without a
+ * substituting UUID → 208, another motive with one → 209, an unknown motive → 207; a CFDI this
+ * sandbox never stamped (its reference does not match the facts) → 205; already cancelled → 202;
+ * a request still waiting for the receiver → `cancellation_in_progress`. Then `accepted` at once when
+ * RMF 2.7.1.35 needs no acceptance, else `pending` until `settleCancellation` gives the receiver's
+ * answer or 72 hours pass (`expired`). The same idempotency key returns the same request, as it
+ * stands now. Requests are remembered like stamps: by this instance, bounded.
  */
 
 import type { CatalogLookups } from "../catalogs";
@@ -34,7 +42,24 @@ import { type VerificationCheck, type VerificationReport, verifyCfdi } from "../
 import { parseXml } from "../cfdi/xml";
 import { base64ToBytes } from "../encoding";
 import { conflict, isAppError } from "../errors";
-import { type StampingProvider, type StampRequest, type StampResult, stampRefusal } from "./provider";
+import {
+  type CancelRequest,
+  type CancelResult,
+  type SealedXmlProvider,
+  type StampRequest,
+  type StampResult,
+  stampRefusal,
+} from "./provider";
+import {
+  CANCEL_CODES,
+  type CancellationRequestRecord,
+  cancelsWithoutAcceptance,
+  motiveProblem,
+  recognizedType,
+  resultOf,
+  sandboxReference,
+  statusAt,
+} from "./sandbox-cancellation";
 import {
   SANDBOX_CERTIFICATE_SERIAL,
   SANDBOX_PRIVATE_KEY_PKCS8,
@@ -91,14 +116,25 @@ interface Remembered {
   result: Promise<StampResult>;
 }
 
-export class SandboxPac implements StampingProvider {
+interface RememberedCancellation {
+  uuid: string;
+  motive: string;
+  substitution: string | undefined;
+  record: Promise<CancellationRequestRecord>;
+}
+
+export class SandboxPac implements SealedXmlProvider {
   readonly id = "sandbox";
+  readonly kind = "sealed_xml";
   private readonly clock: () => Date;
   private readonly lookups: CatalogLookups | undefined;
   private readonly memory: number;
   /** By idempotency key and by Sello; a pending stamp is remembered too, so concurrent retries share it. */
   private readonly byKey = new Map<string, Remembered>();
   private readonly bySello = new Map<string, Promise<StampResult>>();
+  /** Cancellation requests by idempotency key, and the latest one per UUID (upper case). */
+  private readonly cancelKeys = new Map<string, RememberedCancellation>();
+  private readonly cancellations = new Map<string, CancellationRequestRecord>();
 
   constructor(options: SandboxPacOptions = {}) {
     this.clock = options.clock ?? (() => new Date());
@@ -219,13 +255,117 @@ export class SandboxPac implements StampingProvider {
     if (stamped === undefined || timbre(cfdiFromXml(parseXml(stamped)))?.UUID !== tfd.UUID) {
       throw this.refuse("301", "the Complemento could not be located to place the stamp");
     }
+    const stampedAt = new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString();
     return {
       uuid: tfd.UUID,
-      stampedAt: new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString(),
+      stampedAt,
       xml: stamped,
       pacRfc: SANDBOX_PAC_RFC,
       noCertificadoSat: SANDBOX_CERTIFICATE_SERIAL,
+      providerReference: await sandboxReference({
+        uuid: tfd.UUID,
+        issuerRfc: cfdi.Emisor.Rfc,
+        receiverRfc: cfdi.Receptor.Rfc,
+        total: cfdi.Total,
+        type: cfdi.TipoDeComprobante,
+        stampedAt,
+      }),
     };
+  }
+
+  async cancel(request: CancelRequest): Promise<CancelResult> {
+    const uuid = request.uuid.toUpperCase();
+    const previous = this.cancelKeys.get(request.idempotencyKey);
+    if (previous) {
+      if (
+        previous.uuid !== uuid ||
+        previous.motive !== request.motive ||
+        previous.substitution !== request.substitution
+      ) {
+        throw conflict(
+          "idempotency_key_reused",
+          `Idempotency key ${request.idempotencyKey} was used for another cancellation request`,
+        );
+      }
+      return resultOf(await previous.record, this.clock());
+    }
+    const entry: RememberedCancellation = {
+      uuid,
+      motive: request.motive,
+      substitution: request.substitution,
+      record: this.requestCancellation(uuid, request),
+    };
+    this.remember(this.cancelKeys, request.idempotencyKey, entry);
+    try {
+      return resultOf(await entry.record, this.clock());
+    } catch (error) {
+      // A refusal is not a request: a corrected retry under the same key must be heard.
+      this.cancelKeys.delete(request.idempotencyKey);
+      throw error;
+    }
+  }
+
+  /**
+   * The receiver's answer to a pending cancellation (SAT relays it to the PAC): what a test or a demo
+   * drives. Only a request still waiting for it can be answered.
+   */
+  settleCancellation(uuid: string, answer: "accepted" | "rejected"): CancelResult {
+    const now = this.clock();
+    const record = this.cancellations.get(uuid.toUpperCase());
+    if (!record || statusAt(record, now) !== "pending") {
+      throw conflict("cancellation_not_pending", `No cancellation of ${uuid} is waiting for the receiver`);
+    }
+    record.status = answer;
+    return resultOf(record, now);
+  }
+
+  /** Where the latest cancellation request of `uuid` stands, if this instance took one. */
+  cancellationStatus(uuid: string): CancelResult | undefined {
+    const record = this.cancellations.get(uuid.toUpperCase());
+    return record && resultOf(record, this.clock());
+  }
+
+  private async requestCancellation(
+    uuid: string,
+    request: CancelRequest,
+  ): Promise<CancellationRequestRecord> {
+    const refuse = (code: keyof typeof CANCEL_CODES | "cancellation_in_progress", why: string) =>
+      this.refuse(
+        code,
+        code in CANCEL_CODES ? `${CANCEL_CODES[code as keyof typeof CANCEL_CODES]}: ${why}` : why,
+        {
+          uuid,
+        },
+      );
+    const problem = motiveProblem(request);
+    if (problem) throw refuse(problem.code, problem.why);
+    const type = await recognizedType(request);
+    if (!type)
+      throw refuse("205", `this sandbox never stamped ${uuid} with these issuer, receiver, Total and time`);
+
+    // From here to the record being kept nothing awaits: two concurrent requests cannot both pass.
+    const now = this.clock();
+    const latest = this.cancellations.get(uuid);
+    const latestStatus = latest && statusAt(latest, now);
+    if (latestStatus === "accepted") throw refuse("202", `${uuid} was cancelled on ${latest!.requestedAt}`);
+    if (latestStatus === "pending") {
+      throw refuse(
+        "cancellation_in_progress",
+        `the cancellation requested on ${latest!.requestedAt} is waiting for the receiver's answer`,
+      );
+    }
+    const withoutAcceptance = cancelsWithoutAcceptance({ ...request, type }, now);
+    const record: CancellationRequestRecord = {
+      uuid,
+      motive: request.motive,
+      ...(request.substitution !== undefined && { substitution: request.substitution.toUpperCase() }),
+      idempotencyKey: request.idempotencyKey,
+      requestedAt: new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString(),
+      status: withoutAcceptance ? "accepted" : "pending",
+      ...(withoutAcceptance && { withoutAcceptance }),
+    };
+    this.remember(this.cancellations, uuid, record);
+    return record;
   }
 
   private remember<V>(map: Map<string, V>, key: string, value: V): void {

@@ -13,6 +13,7 @@ import {
   invoiceTaxes,
   paymentInvoices,
   payments,
+  webhookSubscriptions,
 } from "../../db/schema";
 import { STATUS_CODES } from "../../shared/invoices/status";
 import type { Permission } from "../../shared/permissions";
@@ -271,6 +272,21 @@ export const MATRIX: Record<string, Entry> = {
   "POST /v1/auth/password-reset": { kind: "public", why: "authenticated by the reset code" },
   "POST /v1/users": { kind: "public", why: "sign-up" },
   "GET /v1/dev/outbox": { kind: "public", why: "exists only with DEV_ROUTES=true (local runs)" },
+  "GET /v1/catalogs/tax-regimes": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/cfdi-uses": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/payment-forms": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/payment-methods": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/states": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/countries": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/banks": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/currencies": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/taxes": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/industries": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/job-titles": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/product-keys": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/unit-keys": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/geo": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/efos": { kind: "public", why: "the SAT publishes the 69-B list; no tenant data" },
 
   "POST /v1/oauth/logout": { kind: "user" },
   "POST /v1/trusted-devices": { kind: "user" },
@@ -574,6 +590,13 @@ export const MATRIX: Record<string, Entry> = {
   "DELETE /v1/organizations/{organizationId}/csd": org("organization.credentials", (t) => ({
     path: `/v1/organizations/${t.orgId}/csd`,
   })),
+  "GET /v1/organizations/{organizationId}/stamping-provider": org("organization.read", (t) => ({
+    path: `/v1/organizations/${t.orgId}/stamping-provider`,
+  })),
+  "PUT /v1/organizations/{organizationId}/stamping-provider": org("organization.credentials", (t) => ({
+    path: `/v1/organizations/${t.orgId}/stamping-provider`,
+    body: { provider: "sandbox" },
+  })),
 
   // Stamping and the balance: the tenant check comes before the CSD, the ledger and the provider.
   "POST /v1/invoices/stamp": org("invoices.stamp", (t) => ({
@@ -594,11 +617,95 @@ export const MATRIX: Record<string, Entry> = {
       paymentMethod: "PUE",
     },
   })),
+  "POST /v1/invoice-payments/stamp": org("invoices.stamp", (t) => ({
+    path: `/v1/invoice-payments/stamp?provider_id=${t.orgId}`,
+    body: {
+      recipient: { name: "Cliente", taxIdentifier: "MCI7306249Y1", taxRegime: "603", postalCode: "54700" },
+      payments: [
+        {
+          date: "2026-01-15",
+          paymentForm: "03",
+          relatedDocuments: [{ invoiceId: "6c1f0e7e-96a4-4a4f-8a55-0e3b0c5f7a22", amount: 100 }],
+        },
+      ],
+    },
+  })),
   "GET /v1/balance": org("balance.read", (t) => ({ path: `/v1/balance?organization_id=${t.orgId}` })),
   "POST /v1/balance/top-ups": org("balance.manage", (t) => ({
     path: `/v1/balance/top-ups?organization_id=${t.orgId}`,
     body: { amount: 100 },
   })),
+  // Cancelling: the issuer's invoice (seeded as stamped by the sandbox); the tenant check comes first.
+  "POST /v1/invoices/{id}/cancel": {
+    kind: "org",
+    permission: "invoices.stamp",
+    setup: (token, orgId) =>
+      seedInvoice(token, orgId, {
+        organizationId: null,
+        providerId: orgId,
+        source: "stamp",
+        stampingProvider: "sandbox",
+      }),
+    request: (t) => ({ path: `/v1/invoices/${t.ids.invoiceId}/cancel`, body: { motive: "02" } }),
+  },
+  "POST /v1/webhooks/facturapi": {
+    kind: "public",
+    why: "authenticated by the Facturapi-Signature HMAC of the body, not a bearer; facturapi-webhooks.test.ts covers its 401s",
+  },
+  "GET /v1/consumables": org("balance.read", (t) => ({ path: `/v1/consumables?organization_id=${t.orgId}` })),
+  "GET /v1/consumables/consumptions": org("balance.read", (t) => ({
+    path: `/v1/consumables/consumptions?organization_id=${t.orgId}`,
+  })),
+
+  // The product catalog: by organization_id, or by the item's own organization.
+  "POST /v1/items": org("items.manage", (t) => ({
+    path: `/v1/items?organization_id=${t.orgId}`,
+    body: { description: "Servicio", itemKey: "86121600", unitKey: "E48", netUnitPriceAmount: 100 },
+  })),
+  "GET /v1/items": org("items.read", (t) => ({ path: `/v1/items?organization_id=${t.orgId}` })),
+  ...Object.fromEntries(
+    (
+      [
+        ["GET", "items.read", undefined],
+        ["PATCH", "items.manage", { netUnitPriceAmount: 120 }],
+        ["DELETE", "items.manage", undefined],
+      ] as const
+    ).map(([method, permission, body]): [string, Entry] => [
+      `${method} /v1/items/{id}`,
+      {
+        kind: "org",
+        permission,
+        setup: seedItem,
+        request: (t) => ({ path: `/v1/items/${t.ids.itemId}`, body }),
+      },
+    ]),
+  ),
+  // Outgoing webhooks: the tenant check comes before the URL policy.
+  "POST /v1/webhook-subscriptions": org("webhooks.manage", (t) => ({
+    path: `/v1/webhook-subscriptions?organization_id=${t.orgId}`,
+    body: { name: "Matriz", url: "https://hooks.example.com/timbre", eventTypes: ["invoice.received"] },
+  })),
+  "GET /v1/webhook-subscriptions": org("webhooks.manage", (t) => ({
+    path: `/v1/webhook-subscriptions?organization_id=${t.orgId}`,
+  })),
+  ...Object.fromEntries(
+    (
+      [
+        ["GET", "", undefined],
+        ["PATCH", "", { active: false }],
+        ["DELETE", "", undefined],
+        ["GET", "/deliveries", undefined],
+      ] as const
+    ).map(([method, suffix, body]): [string, Entry] => [
+      `${method} /v1/webhook-subscriptions/{id}${suffix}`,
+      {
+        kind: "org",
+        permission: "webhooks.manage",
+        setup: seedWebhookSubscription,
+        request: (t) => ({ path: `/v1/webhook-subscriptions/${t.ids.subscriptionId}${suffix}`, body }),
+      },
+    ]),
+  ),
 };
 
 /** A paid invoice of the organization and the manual payment that paid it, straight into the database. */
@@ -628,6 +735,25 @@ async function seedPayment(ownerToken: string, orgId: string) {
   return { invoiceId, paymentId };
 }
 
+/** One catalog item of the organization, created through the API. */
+async function seedItem(ownerToken: string, orgId: string) {
+  const res = await exports.default.fetch(
+    new Request(`http://timbre.test/v1/items?organization_id=${orgId}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ownerToken}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        description: "Matriz",
+        itemKey: "86121600",
+        unitKey: "E48",
+        netUnitPriceAmount: 1,
+      }),
+    }),
+  );
+  const json = (await res.json()) as { id?: string };
+  if (!json.id) throw new Error(`matrix item failed: ${res.status}`);
+  return { itemId: json.id };
+}
+
 /** The organization's RFC, the taxpayer id of the Syntage listing. */
 async function orgRfc(ownerToken: string, orgId: string) {
   const res = await exports.default.fetch(
@@ -636,4 +762,27 @@ async function orgRfc(ownerToken: string, orgId: string) {
     }),
   );
   return { rfc: ((await res.json()) as { taxIdentifier: string }).taxIdentifier };
+}
+
+/**
+ * A webhook subscription of the organization, straight into the database: creating one through the
+ * API resolves its host, which these checks do not exercise. Its sealed secret is never opened here.
+ */
+async function seedWebhookSubscription(_ownerToken: string, orgId: string) {
+  const id = crypto.randomUUID();
+  const now = new Date().toISOString();
+  await createDb(env)
+    .insert(webhookSubscriptions)
+    .values({
+      id,
+      organizationId: orgId,
+      name: "Matriz",
+      url: "https://hooks.example.com/timbre",
+      eventTypes: ["invoice.received"],
+      secretIv: "AAAAAAAAAAAAAAAA",
+      secretCiphertext: "AAAAAAAAAAAAAAAAAAAAAA==",
+      createdAt: now,
+      updatedAt: now,
+    });
+  return { subscriptionId: id };
 }

@@ -7,6 +7,13 @@ import type { AppBindings, JobMessage } from "../env";
 import { createLogger } from "../middleware/logger";
 import type { ServiceContext } from "../services/context";
 import { deliverOutboxMessage } from "../services/outbox";
+import {
+  deliverWebhook,
+  isRetryLater,
+  parkDeadLetter,
+  publishWebhooks,
+} from "../services/webhook-deliveries";
+import { runFacturapiWebhook } from "./facturapi-webhook";
 import { abandonZipImportSlice, runZipImport } from "./zip-import";
 
 export function jobContext(
@@ -30,6 +37,12 @@ export async function handleJob(ctx: ServiceContext, job: JobMessage): Promise<u
       return "pong";
     case "invoices.zip_import":
       return runZipImport(ctx, job);
+    case "facturapi.webhook":
+      return runFacturapiWebhook(ctx, job.eventId);
+    case "webhooks.publish":
+      return publishWebhooks(ctx, job.organizationId);
+    case "webhooks.deliver":
+      return deliverWebhook(ctx, job.deliveryId);
   }
 }
 
@@ -50,6 +63,11 @@ export async function consumeJobs(batch: MessageBatch<JobMessage>, env: AppBindi
             result: await abandonZipImportSlice(ctx, message.body),
           });
         }
+        if (message.body.type === "webhooks.deliver") {
+          ctx.log("info", "webhook delivery parked", {
+            result: await parkDeadLetter(ctx, message.body.deliveryId),
+          });
+        }
         message.ack();
       } catch (e) {
         ctx.log("warn", "dead letter not handled; will retry", { error: String(e) });
@@ -62,6 +80,12 @@ export async function consumeJobs(batch: MessageBatch<JobMessage>, env: AppBindi
     const ctx = jobContext(env, exec, { queue: batch.queue, messageId: message.id, job: message.body.type });
     try {
       const result = await handleJob(ctx, message.body);
+      // A job may ask for its own retry delay (webhook backoff) instead of failing.
+      if (isRetryLater(result)) {
+        ctx.log("info", "job retries later", { result, attempts: message.attempts });
+        message.retry({ delaySeconds: result.retryAfterSeconds });
+        continue;
+      }
       ctx.log("info", "job done", { result });
       message.ack();
     } catch (e) {

@@ -3,6 +3,11 @@ import type { App } from "../app";
 import * as apiInvoices from "./api_invoices";
 import * as authPasswordReset from "./auth_password_reset";
 import * as balance from "./balance";
+import * as catalogs from "./catalogs";
+import * as catalogsEfos from "./catalogs_efos";
+import * as catalogsGeo from "./catalogs_geo";
+import * as catalogsSearch from "./catalogs_search";
+import * as consumables from "./consumables";
 import * as devOutbox from "./dev_outbox";
 import * as docs from "./docs";
 import * as files from "./files";
@@ -13,7 +18,9 @@ import * as invitationsProviders from "./invitations_providers";
 import * as invitationsUsers from "./invitations_users";
 import * as invoiceItems from "./invoice_items";
 import * as invoicePayments from "./invoice_payments";
+import * as invoicePaymentsStamp from "./invoice_payments_stamp";
 import * as invoicesBulk from "./invoices_bulk";
+import * as invoicesCancel from "./invoices_cancel";
 import * as invoicesCreate from "./invoices_create";
 import * as invoicesDownload from "./invoices_download";
 import * as invoicesGet from "./invoices_get";
@@ -22,6 +29,7 @@ import * as invoicesListValues from "./invoices_list_values";
 import * as invoicesStamp from "./invoices_stamp";
 import * as invoicesUpdate from "./invoices_update";
 import * as invoicesZipUploads from "./invoices_zip_uploads";
+import * as items from "./items";
 import * as oauthLogout from "./oauth_logout";
 import * as oauthToken from "./oauth_token";
 import * as organizationsCreate from "./organizations_create";
@@ -31,6 +39,7 @@ import * as organizationsGet from "./organizations_get";
 import * as organizationsHealth from "./organizations_health";
 import * as organizationsInvoicePreferences from "./organizations_invoice_preferences";
 import * as organizationsList from "./organizations_list";
+import * as organizationsStampingProvider from "./organizations_stamping_provider";
 import * as organizationsUpdate from "./organizations_update";
 import * as payments from "./payments";
 import * as providerOrganizations from "./provider_organizations";
@@ -42,6 +51,9 @@ import * as userOrganizationsUpdate from "./user_organizations_update";
 import * as usersCreate from "./users_create";
 import * as usersMe from "./users_me";
 import * as usersVerification from "./users_verification";
+import * as webhookSubscriptions from "./webhook_subscriptions";
+import * as webhookSubscriptionsDeliveries from "./webhook_subscriptions_deliveries";
+import * as webhooksFacturapi from "./webhooks_facturapi";
 
 const modules: Array<{ register(app: App): void }> = [
   health,
@@ -69,6 +81,7 @@ const modules: Array<{ register(app: App): void }> = [
   filesUploadTokens,
   organizationsInvoicePreferences,
   organizationsCsd,
+  organizationsStampingProvider,
   invoicesCreate,
   invoicesBulk,
   invoicesZipUploads,
@@ -81,7 +94,18 @@ const modules: Array<{ register(app: App): void }> = [
   taxpayersInvoices,
   apiInvoices,
   invoicesStamp,
+  invoicePaymentsStamp,
   balance,
+  catalogs,
+  catalogsSearch,
+  catalogsGeo,
+  catalogsEfos,
+  consumables,
+  items,
+  webhookSubscriptions,
+  webhookSubscriptionsDeliveries,
+  invoicesCancel,
+  webhooksFacturapi,
   // Static /v1/invoices/… paths must be registered above this one: Hono matches in order.
   invoicesGet,
   invoicesUpdate,

@@ -10,11 +10,11 @@ import { loadInvoiceDetail } from "../services/invoices";
 import { stampInvoice } from "../services/stamping";
 import { InvoiceSchema } from "./invoices_get";
 
-const Amount = z
+export const Amount = z
   .union([z.number().nonnegative(), z.string().regex(/^\d{1,18}(\.\d{1,6})?$/)])
   .openapi({ description: "A decimal (number or string) with at most 6 decimals", example: "1500.00" });
 
-const Tax = z.object({
+export const Tax = z.object({
   type: z.enum(["IVA", "ISR", "IEPS"]),
   rate: Amount.optional().openapi({
     description: "0.16 for 16 %; a cuota per unit for IEPS Cuota; absent for Exento",
@@ -23,30 +23,73 @@ const Tax = z.object({
   withholding: z.boolean().optional().openapi({ description: "A retención (ISR is always one)" }),
 });
 
-const Item = z.object({
-  description: z.string().min(1).max(1000),
-  itemKey: z
-    .string()
-    .regex(/^\d{8}$/)
-    .openapi({ description: "c_ClaveProdServ", example: "86121600" }),
-  unitKey: z
-    .string()
-    .regex(/^[A-Z0-9]{1,3}$/)
-    .openapi({ description: "c_ClaveUnidad", example: "E48" }),
-  quantity: Amount,
-  netUnitPriceAmount: Amount.openapi({ description: "Unit price before taxes (unless taxIncluded)" }),
-  discount: Amount.optional().openapi({ description: "Discount of the line, before taxes" }),
-  taxIncluded: z.boolean().optional().openapi({
-    description:
-      "netUnitPriceAmount includes the transferred taxes: the unit price is (price − Σ cuotas) / (1 + Σ tasas), rounded half-up to 6 decimals. Withholdings are not part of the price.",
-  }),
-  taxes: z.array(Tax).max(20).optional().openapi({
-    description: "Omitted: IVA 16 % transferred. Empty: not subject to tax (ObjetoImp 01).",
-  }),
-});
+export const Description = z.string().min(1).max(1000);
+export const ItemKey = z
+  .string()
+  .regex(/^\d{8}$/)
+  .openapi({ description: "c_ClaveProdServ", example: "86121600" });
+export const UnitKey = z
+  .string()
+  .regex(/^[A-Z0-9]{1,3}$/)
+  .openapi({ description: "c_ClaveUnidad", example: "E48" });
+
+/** Fields a line may leave to its `itemId`, each required without one. */
+const FROM_ITEM = ["description", "itemKey", "unitKey", "netUnitPriceAmount"] as const;
+
+const Item = z
+  .object({
+    itemId: z.uuid().optional().openapi({
+      description:
+        "An item of /v1/items of the issuing organization (else 400 `item_not_found`): its description, keys, price and taxes fill what the line leaves out",
+    }),
+    description: Description.optional(),
+    itemKey: ItemKey.optional(),
+    unitKey: UnitKey.optional(),
+    quantity: Amount,
+    netUnitPriceAmount: Amount.optional().openapi({
+      description: "Unit price before taxes (unless taxIncluded)",
+    }),
+    discount: Amount.optional().openapi({ description: "Discount of the line, before taxes" }),
+    taxIncluded: z.boolean().optional().openapi({
+      description:
+        "netUnitPriceAmount includes the transferred taxes: the unit price is (price − Σ cuotas) / (1 + Σ tasas), rounded half-up to 6 decimals. Withholdings are not part of the price.",
+    }),
+    taxes: z.array(Tax).max(20).optional().openapi({
+      description: "Omitted: IVA 16 % transferred. Empty: not subject to tax (ObjetoImp 01).",
+    }),
+  })
+  .superRefine((item, ctx) => {
+    if (item.itemId) return;
+    for (const field of FROM_ITEM) {
+      if (item[field] === undefined)
+        ctx.addIssue({ code: "custom", path: [field], message: "Required without itemId" });
+    }
+  });
+
+const RelatedDocuments = z
+  .object({
+    relationship: z
+      .string()
+      .regex(/^0[1-9]$/)
+      .openapi({
+        description:
+          "c_TipoRelacion: 01 nota de crédito, 03 devolución, 04 sustitución, 07 aplicación de anticipo…",
+        example: "01",
+      }),
+    uuids: z.array(z.guid()).max(100).optional().openapi({ description: "UUIDs of invoices you issued" }),
+    invoiceIds: z.array(z.uuid()).max(100).optional().openapi({ description: "Ids of invoices you issued" }),
+  })
+  .refine((r) => (r.uuids?.length ?? 0) + (r.invoiceIds?.length ?? 0) > 0, {
+    path: ["uuids"],
+    message: "Give uuids or invoiceIds",
+  });
 
 export const StampBody = z
   .object({
+    type: z.enum(["I", "E"]).optional().openapi({
+      description:
+        "I: ingreso (the default). E: egreso, a credit note; relatedDocuments names the invoices it credits. Payment complements (P) have their own operation, POST /v1/invoice-payments/stamp.",
+    }),
     recipient: z.object({
       name: z.string().min(1).max(300),
       taxIdentifier: z.string().min(12).max(13).openapi({ example: "MCI7306249Y1" }),
@@ -77,6 +120,10 @@ export const StampBody = z
       .max(25)
       .regex(/^[^|]+$/)
       .optional(),
+    relatedDocuments: z.array(RelatedDocuments).max(20).optional().openapi({
+      description:
+        "CfdiRelacionados: invoices issued by provider_id, by UUID or id (at least one for type E, each issued to this recipient and not cancelled)",
+    }),
   })
   .openapi("StampInvoice");
 
@@ -94,13 +141,16 @@ export const route = authedRoute(
     tags: ["Invoices"],
     summary: "Stamp an invoice",
     description: [
-      "Builds a CFDI 4.0 ingreso from the body, seals it with the organization's CSD and has it stamped, then stores",
+      "Builds a CFDI 4.0 ingreso (or, with type E, a credit note relating invoices provider_id issued) from the body,",
+      "seals it with the organization's CSD and has it stamped, then stores",
       "it as an invoice issued by provider_id (status `sent`, with its uuid, series and folioNumber); the recipient",
       "organization sees it when it is a client linked with that RFC. Every organization stamps with the embedded",
       "sandbox provider for now. One stamp is held on the balance before the provider is called and charged once",
       "stored. Errors: 402 `insufficient_balance` (nothing stamped); 422 `csd_not_uploaded`,",
       "`issuer_profile_incomplete`, or the provider's refusal with its PAC code (301–307, 401, CFDI40xxx);",
-      "409 `folio_in_use` for a folioNumber already used. A failure leaves no folio used, no charge and no invoice.",
+      "409 `folio_in_use` for a folioNumber already used; 422 `related_invoice_not_found` (also for another",
+      "organization's invoice), `related_invoice_recipient_mismatch`, `related_invoice_cancelled`.",
+      "A failure leaves no folio used, no charge and no invoice. Payment complements: POST /v1/invoice-payments/stamp.",
     ].join(" "),
     request: { query: Query, body: jsonBody(StampBody) },
     responses: {

@@ -12,7 +12,7 @@ import {
   type DistinctList,
   distinctValues,
   grossPriceBalance,
-  invoiceAggregates,
+  invoicePageWithAggregates,
   selectInvoicePage,
   selectInvoicesByCursor,
   sideTenant,
@@ -45,10 +45,14 @@ export async function listInvoices(ctx: ActorContext, q: TatemListInput, now = n
   const { query } = tatemList(q, now);
   const { tenant } = await tatemTenant(ctx, q);
   const page = offsetPage(query.pagination);
-  const [rows, aggregates] = await Promise.all([
-    selectInvoicePage(ctx.db, tenant, query.conditions, query.sort, page),
-    invoiceAggregates(ctx.db, tenant, query.conditions, now),
-  ]);
+  const { rows, aggregates } = await invoicePageWithAggregates(
+    ctx.db,
+    tenant,
+    query.conditions,
+    query.sort,
+    page,
+    now,
+  );
   return { rows, aggregates, page };
 }
 

@@ -66,6 +66,12 @@ export function presentInvoiceSummary(invoice: InvoiceRow) {
     validationWarnings: invoice.validationWarnings,
     isCancelled: invoice.isCancelled,
     cancelledAt: invoice.cancelledAt,
+    // The latest cancellation request at SAT (pending, accepted, rejected, expired), when one was made.
+    cancellationStatus: invoice.cancellationStatus,
+    cancellationMotive: invoice.cancellationMotive,
+    cancellationSubstitution: invoice.cancellationSubstitution,
+    cancellationRequestedAt: invoice.cancellationRequestedAt,
+    stampingProvider: invoice.stampingProvider,
     isRead: invoice.isRead,
     notes: invoice.notes,
     archivedByOrganizationAt: invoice.archivedByOrganizationAt,

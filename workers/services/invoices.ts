@@ -41,6 +41,7 @@ import { type ActorContext, nowIso } from "./context";
 import { type FileRow, prepareFile } from "./files";
 import { type InvoicePaymentDetail, loadInvoicePaymentDetail } from "./invoice-payment-state";
 import { requireOrgAccess, requireSharedAccess } from "./tenancy";
+import { requestWebhookPublish } from "./webhook-deliveries";
 
 export type InvoiceRow = typeof invoices.$inferSelect;
 type OrganizationRow = typeof organizations.$inferSelect;
@@ -365,6 +366,10 @@ export async function receiveInvoices(
       : original;
     for (const index of indices) outcomes[index] = outcome;
   }
+  requestWebhookPublish(
+    ctx,
+    outcomes.flatMap((o) => (o.ok ? [o.invoice.organizationId, o.invoice.providerId] : [])),
+  );
   return outcomes;
 }
 
@@ -592,6 +597,12 @@ async function buildInvoice(ctx: ActorContext, side: ReceiveSide, doc: Prepared)
     dueMicros: 0,
     isCancelled: false,
     cancelledAt: null,
+    cancellationStatus: null,
+    cancellationMotive: null,
+    cancellationSubstitution: null,
+    cancellationRequestedAt: null,
+    stampingProvider: null,
+    providerReference: null,
     isRead: false,
     notes: null,
     archivedByOrganizationAt: null,

@@ -1,7 +1,9 @@
 /**
  * Stamping (issuing) an invoice: the seed's `POST /v1/invoices/stamp` body becomes a CFDI 4.0 built and
  * sealed by the engine with the organization's CSD, stamped by a provider, and stored in the inbox as
- * an invoice issued by the organization (source "stamp").
+ * an invoice issued by the organization (source "stamp"). An ingreso (type I) or a credit note (type E,
+ * relating invoices it issued: ./stamping-documents); payment complements share steps 2–4 through
+ * `stampAndStore` (./stamping-payments).
  *
  * Order, so that a refusal costs nothing and a failure leaves nothing behind:
  * 1. access (`invoices.stamp` on the issuer), the issuer profile and the input are checked, and the
@@ -15,6 +17,9 @@
  * it and are never released.
  */
 
+import { eq } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { invoices } from "../../db/schema";
 import type { LedgerHold } from "../../durable-objects/org-ledger-balance";
 import type { FolioReservation } from "../../durable-objects/org-ledger-folios";
 import { sha256Hex } from "../../shared/auth/crypto";
@@ -26,12 +31,18 @@ import {
   sealCfdi,
   type ValidInvoiceInput,
 } from "../../shared/cfdi/build";
+import { parseCfdi } from "../../shared/cfdi/parse";
 import { AppError, badRequest, isAppError, unprocessable } from "../../shared/errors";
-import { SandboxPac, type StampingProvider } from "../../shared/pac";
+import type { StampResult } from "../../shared/pac";
+import { cfdiPdf } from "../../shared/pdf/cfdi";
+import { recordConsumption } from "./consumables";
 import type { ActorContext } from "./context";
 import { loadOrganizationCsd } from "./csd";
 import { type ReceivedInvoice, receiveInvoices } from "./invoices";
+import { type StampInvoiceRequest, withCatalogItems } from "./items";
 import { ledgerCall } from "./ledger";
+import { relatedDocumentsInput, type StampRelatedDocuments } from "./stamping-documents";
+import { stampingProviderFor } from "./stamping-providers";
 import { requireOrgAccess } from "./tenancy";
 
 type Amount = string | number;
@@ -55,6 +66,8 @@ export interface StampItemInput {
 }
 
 export interface StampInvoiceInput {
+  /** I (ingreso, the default) or E (egreso: a credit note). */
+  type?: "I" | "E";
   recipient: {
     name: string;
     taxIdentifier: string;
@@ -68,6 +81,16 @@ export interface StampInvoiceInput {
   paymentMethod: "PUE" | "PPD";
   folioNumber?: number | string;
   series?: string;
+  /** CfdiRelacionados: invoices issued by the organization (at least one for a credit note). */
+  relatedDocuments?: StampRelatedDocuments[];
+}
+
+/** The issuing organization as the CFDI's Emisor and LugarExpedicion. */
+export interface StampingIssuer {
+  rfc: string;
+  name: string;
+  taxRegime: string;
+  postalCode: string;
 }
 
 /** No body `taxes`: the item carries IVA 16 % transferred (the seed's default). */
@@ -95,11 +118,13 @@ export function netUnitPrice(price: Amount, taxes: readonly StampTaxInput[]): st
 
 /** The engine's input for one issuer and a stamp request (Serie/Folio are set once reserved). */
 function buildInput(
-  issuer: { rfc: string; name: string; taxRegime: string; postalCode: string },
+  issuer: StampingIssuer,
   input: StampInvoiceInput,
+  relatedDocuments: InvoiceInput["relatedDocuments"],
 ): InvoiceInput {
   return {
-    type: "I",
+    type: input.type ?? "I",
+    relatedDocuments,
     issuer: { rfc: issuer.rfc, name: issuer.name, taxRegime: issuer.taxRegime },
     receptor: {
       rfc: input.recipient.taxIdentifier,
@@ -140,6 +165,9 @@ const FIELD_NAMES: Record<string, string> = {
   productKey: "itemKey",
   unitPrice: "netUnitPriceAmount",
   tax: "type",
+  relationType: "relationship",
+  amountPaid: "amount",
+  uuid: "invoiceId",
 };
 
 function requestPath(path: string): string {
@@ -151,9 +179,10 @@ function requestPath(path: string): string {
     .join(".");
 }
 
-function validInput(issuer: Parameters<typeof buildInput>[0], input: StampInvoiceInput): ValidInvoiceInput {
+/** The engine's validation of a stamp's input, as a 400 that names the request's fields. */
+export function parseStampInput(input: InvoiceInput): ValidInvoiceInput {
   try {
-    return parseInvoiceInput(buildInput(issuer, input));
+    return parseInvoiceInput(input);
   } catch (error) {
     if (!isAppError(error)) throw error;
     if (error.code === "amount_invalid") throw badRequest("validation_failed", error.message);
@@ -166,13 +195,8 @@ function validInput(issuer: Parameters<typeof buildInput>[0], input: StampInvoic
   }
 }
 
-/**
- * The provider that stamps for an organization. Every organization uses the embedded sandbox for now:
- * the per-organization choice (Facturapi) comes with that provider. One instance per isolate, so its
- * replay memory serves concurrent retries.
- */
-const sandbox = new SandboxPac();
-const providerFor = (_organizationId: string): StampingProvider => sandbox;
+/** The provider the organization stamps through (sandbox or Facturapi: ./stamping-providers). */
+const providerFor = stampingProviderFor;
 
 /**
  * The ledger's idempotency key of one stamp request: the caller's Idempotency-Key (scoped to the
@@ -185,12 +209,8 @@ async function requestKey(ctx: ActorContext, idempotencyKey: string | undefined)
     : `stamp:${crypto.randomUUID()}`;
 }
 
-export async function stampInvoice(
-  ctx: ActorContext,
-  providerId: string,
-  input: StampInvoiceInput,
-  idempotencyKey?: string,
-): Promise<ReceivedInvoice> {
+/** Step 1's access check (`invoices.stamp`) and the issuer profile every CFDI needs. */
+export async function stampingIssuer(ctx: ActorContext, providerId: string): Promise<StampingIssuer> {
   const { organization } = await requireOrgAccess(ctx, providerId, "invoices.stamp");
   const taxRegime = organization.taxRegimes[0];
   if (!taxRegime || !organization.postalCode) {
@@ -200,16 +220,75 @@ export async function stampInvoice(
       { taxRegime: taxRegime ?? null, postalCode: organization.postalCode },
     );
   }
-  const valid = validInput(
-    {
-      rfc: organization.taxIdentifier,
-      name: organization.name,
-      taxRegime,
-      postalCode: organization.postalCode,
-    },
-    input,
-  );
-  const csd = await loadOrganizationCsd(ctx, providerId);
+  return {
+    rfc: organization.taxIdentifier,
+    name: organization.name,
+    taxRegime,
+    postalCode: organization.postalCode,
+  };
+}
+
+export async function stampInvoice(
+  ctx: ActorContext,
+  providerId: string,
+  request: StampInvoiceRequest,
+  idempotencyKey?: string,
+): Promise<ReceivedInvoice> {
+  const issuer = await stampingIssuer(ctx, providerId);
+  const input = await withCatalogItems(ctx, providerId, request);
+  const related = await relatedDocumentsInput(ctx, providerId, input);
+  const valid = parseStampInput(buildInput(issuer, input, related));
+  return stampAndStore(ctx, providerId, valid, input, idempotencyKey, async (stamped) => {
+    const stampedBy = {
+      stampingProvider: stamped.provider,
+      providerReference: stamped.providerReference ?? null,
+    };
+    const [outcome] = await receiveInvoices(ctx, { providerId, source: "stamp" }, [
+      {
+        readFiles: async () => ({
+          xml: new File([stamped.xml], `${stamped.uuid}.xml`, { type: "application/xml" }),
+          // The sandbox PAC prints nothing, so Timbre prints the CFDI (Facturapi gives its own PDF).
+          ...(stamped.provider === "sandbox" && {
+            pdf: new File([cfdiPdf(parseCfdi(stamped.xml))], `${stamped.uuid}.pdf`, {
+              type: "application/pdf",
+            }),
+          }),
+        }),
+        // Who stamped it, in the invoice's own batch: cancelling and provider webhooks find it by this.
+        alsoWrite: (invoice) => [
+          ctx.db
+            .update(invoices)
+            .set(stampedBy)
+            .where(eq(invoices.id, invoice.id)) as unknown as BatchItem<"sqlite">,
+        ],
+      },
+    ]);
+    if (!outcome!.ok) throw outcome!.error;
+    return {
+      result: { ...outcome!, invoice: { ...outcome!.invoice, ...stampedBy } },
+      invoiceId: outcome!.invoice.id,
+    };
+  });
+}
+
+/**
+ * Steps 2–4 for a validated input: hold, folio, seal, stamp, then `store` writes the stamped CFDI and
+ * says which invoice the consumption refers to. Until `store` returns, a failure releases the folio and
+ * the hold.
+ */
+export async function stampAndStore<Result>(
+  ctx: ActorContext,
+  providerId: string,
+  valid: ValidInvoiceInput,
+  input: { series?: string; folioNumber?: number | string },
+  idempotencyKey: string | undefined,
+  store: (
+    stamped: StampResult & { provider: string },
+  ) => Promise<{ result: Result; invoiceId: string | null }>,
+): Promise<Result> {
+  const provider = await providerFor(ctx, providerId);
+  // A document provider (Facturapi) seals with the CSD uploaded there, not the one kept here.
+  const csd = provider.kind === "sealed_xml" ? await loadOrganizationCsd(ctx, providerId) : undefined;
 
   const ledger = <T>(call: Parameters<typeof ledgerCall<T>>[2]) => ledgerCall(ctx.env, providerId, call);
   const key = await requestKey(ctx, idempotencyKey);
@@ -230,22 +309,19 @@ export async function stampInvoice(
       reservation = await ledger((l) => l.reserveFolio({ series, requested, idempotencyKey: fresh }));
     }
     const folio = `${reservation.prefix}${reservation.folio}`;
-    const sealed = await sealCfdi(computeCfdi({ ...valid, ...(series && { series }), folio }), csd);
-    const stamped = await providerFor(providerId).stamp({ xml: sealed.xml, idempotencyKey: hold.id });
+    const document = computeCfdi({ ...valid, ...(series && { series }), folio });
+    const stamped =
+      provider.kind === "document"
+        ? await provider.stamp({ document, idempotencyKey: hold.id })
+        : await provider.stamp({ xml: (await sealCfdi(document, csd!)).xml, idempotencyKey: hold.id });
 
-    const [outcome] = await receiveInvoices(ctx, { providerId, source: "stamp" }, [
-      {
-        readFiles: async () => ({
-          xml: new File([stamped.xml], `${stamped.uuid}.xml`, { type: "application/xml" }),
-        }),
-      },
-    ]);
-    if (!outcome!.ok) throw outcome!.error;
+    const stored = await store({ ...stamped, provider: provider.id });
     written = true;
     const { reservationId } = reservation;
     await ledger((l) => l.commitFolio(reservationId));
-    await ledger((l) => l.capture(hold.id));
-    return outcome!;
+    const captured = await ledger((l) => l.capture(hold.id));
+    await recordConsumption(ctx, providerId, captured, stored.invoiceId);
+    return stored.result;
   } finally {
     if (!written) await releaseAll(ctx, providerId, hold.id, reservation?.reservationId);
   }

@@ -1,0 +1,42 @@
+CREATE TABLE `invoice_item_rollups` (
+	`tenant_id` text NOT NULL,
+	`side` text NOT NULL,
+	`item_key` text NOT NULL,
+	`archived` integer NOT NULL,
+	`status_code` integer NOT NULL,
+	`is_cancelled` integer NOT NULL,
+	`payment_method` text NOT NULL,
+	`currency_code` text NOT NULL,
+	`exchange_rate` text NOT NULL,
+	`due_at` text NOT NULL,
+	`invoices` integer NOT NULL,
+	`unread` integer NOT NULL,
+	`due_units` integer NOT NULL,
+	`due_rest` integer NOT NULL,
+	`paid_units` integer NOT NULL,
+	`paid_rest` integer NOT NULL,
+	`gross_units` integer NOT NULL,
+	`gross_rest` integer NOT NULL,
+	PRIMARY KEY(`tenant_id`, `side`, `item_key`, `archived`, `status_code`, `is_cancelled`, `payment_method`, `currency_code`, `exchange_rate`, `due_at`)
+);
+--> statement-breakpoint
+CREATE TABLE `invoice_rollups` (
+	`tenant_id` text NOT NULL,
+	`side` text NOT NULL,
+	`archived` integer NOT NULL,
+	`status_code` integer NOT NULL,
+	`is_cancelled` integer NOT NULL,
+	`payment_method` text NOT NULL,
+	`currency_code` text NOT NULL,
+	`exchange_rate` text NOT NULL,
+	`due_at` text NOT NULL,
+	`invoices` integer NOT NULL,
+	`unread` integer NOT NULL,
+	`due_units` integer NOT NULL,
+	`due_rest` integer NOT NULL,
+	`paid_units` integer NOT NULL,
+	`paid_rest` integer NOT NULL,
+	`gross_units` integer NOT NULL,
+	`gross_rest` integer NOT NULL,
+	PRIMARY KEY(`tenant_id`, `side`, `archived`, `status_code`, `is_cancelled`, `payment_method`, `currency_code`, `exchange_rate`, `due_at`)
+);
