@@ -251,6 +251,11 @@ export const invoices = sqliteTable(
         .on(t.providerReference)
         .where(sql`${t.providerReference} IS NOT NULL`),
       index("invoices_xml_file_idx").on(t.xmlFileId),
+      // Finding the invoice a PDF belongs to, so that both its sides may read it (services/files.ts).
+      index("invoices_pdf_file_idx").on(t.pdfFileId).where(sql`${t.pdfFileId} IS NOT NULL`),
+      index("invoices_purchase_order_file_idx")
+        .on(t.purchaseOrderFileId)
+        .where(sql`${t.purchaseOrderFileId} IS NOT NULL`),
     ];
   },
 );

@@ -162,10 +162,17 @@ describe("POST /v1/invoices/stamp", () => {
     expect(invoice.uuid).toMatch(/^[0-9A-F-]{36}$/);
     expect((await balance()).balanceAmount).toBe(before - 1);
 
-    // The stamped XML, as stored, verifies with the engine: Sello, certificate and the TFD. The file
-    // belongs to the receiving organization when it is here (the inbox's rule), so its member reads it.
+    // The stamped XML, as stored, verifies with the engine: Sello, certificate and the TFD. The file is
+    // stored under the receiving organization (the inbox's rule) and both sides of the invoice read it;
+    // nobody else does.
     const xml = await call("GET", `/v1/files/${invoice.xmlFile.id}/content`, { token: clientOwner.token });
     expect(xml.status).toBe(200);
+    const asIssuer = await call("GET", `/v1/files/${invoice.xmlFile.id}/content`, { token: owner.token });
+    expect(asIssuer.status, asIssuer.text).toBe(200);
+    expect(asIssuer.text).toBe(xml.text);
+    const outsider = await signUp("outsider");
+    await createOrg(outsider, { name: "AJENA" });
+    expect((await call("GET", `/v1/files/${invoice.xmlFile.id}`, { token: outsider.token })).status).toBe(404);
     const report = await verifyCfdi(parseCfdi(xml.text));
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.checks.map((c) => c.check)).toEqual(
@@ -210,6 +217,29 @@ describe("POST /v1/invoices/stamp", () => {
     const next = await stamp();
     expect(next.status, next.text).toBe(201);
     expect(next.json.invoice.folioNumber).toBe("22");
+  });
+
+  it("refuses, before anything is held, what the linked client's invoice preferences would refuse", async () => {
+    const before = (await balance()).balanceAmount;
+    const count = (await issued()).length;
+    const put = await call("PUT", `/v1/organizations/${client.id}/invoice-preferences`, {
+      token: clientOwner.token,
+      body: { paymentMethods: ["PUE"] },
+    });
+    expect(put.status, put.text).toBe(200);
+    const refused = await stamp({ paymentMethod: "PPD", paymentForm: "99" });
+    expect(refused.status, refused.text).toBe(400);
+    expect(refused.json.error).toBe("payment_method_not_allowed");
+    expect((await balance()).balanceAmount).toBe(before);
+    expect(await issued()).toHaveLength(count);
+
+    await call("PUT", `/v1/organizations/${client.id}/invoice-preferences`, {
+      token: clientOwner.token,
+      body: { paymentMethods: null },
+    });
+    const next = await stamp({ paymentMethod: "PPD", paymentForm: "99" });
+    expect(next.status, next.text).toBe(201);
+    expect(Number(next.json.invoice.folioNumber)).toBe(count + 1);
   });
 
   it("replays a retry with the same Idempotency-Key: same response, one invoice, one charge", async () => {

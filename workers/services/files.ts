@@ -10,13 +10,14 @@
  * upload and the token upload end in the same `uploadFile`, which checks the user's membership again.
  */
 import { eq } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
-import { files } from "../../db/schema";
+import { files, invoices } from "../../db/schema";
 import { sha256Hex } from "../../shared/auth/crypto";
-import { AppError, badRequest, notFound, unauthorized } from "../../shared/errors";
+import { AppError, badRequest, isAppError, notFound, unauthorized } from "../../shared/errors";
 import { ZIP_LIMITS } from "../../shared/zip";
 import { type ActorContext, nowIso, type ServiceContext } from "./context";
-import { requireOrgAccess } from "./tenancy";
+import { requireOrgAccess, requireSharedAccess } from "./tenancy";
 import { ISSUER, signingKey } from "./tokens";
 
 export type FileRow = typeof files.$inferSelect;
@@ -348,12 +349,36 @@ export async function uploadWithToken(
   );
 }
 
-/** A file the caller may read: found first, then the caller's membership of its organization checked. */
+/** The invoice column that holds a file of this type, for the invoice types of file. */
+const INVOICE_FILE_COLUMNS: Partial<Record<FileType, SQLiteColumn>> = {
+  invoice_xml: invoices.xmlFileId,
+  invoice_pdf: invoices.pdfFileId,
+  purchase_order_pdf: invoices.purchaseOrderFileId,
+};
+
+/**
+ * A file the caller may read: found first, then the caller's membership of its organization checked.
+ * An invoice's files are stored once, under the receiver when it is here, yet belong to both sides of
+ * the invoice: the issuer reads them through the invoice it can see.
+ */
 export async function getFile(ctx: ActorContext, id: string): Promise<FileRow> {
   const [file] = await ctx.db.select().from(files).where(eq(files.id, id)).limit(1);
   if (!file) throw notFound("File");
-  await requireOrgAccess(ctx, file.organizationId, "files.read", "File");
-  return file;
+  try {
+    await requireOrgAccess(ctx, file.organizationId, "files.read", "File");
+    return file;
+  } catch (error) {
+    const column = INVOICE_FILE_COLUMNS[file.type as FileType];
+    if (!column || !isAppError(error) || error.status !== 404) throw error;
+    const [invoice] = await ctx.db
+      .select({ organizationId: invoices.organizationId, providerId: invoices.providerId })
+      .from(invoices)
+      .where(eq(column, file.id))
+      .limit(1);
+    if (!invoice) throw error;
+    await requireSharedAccess(ctx, invoice, "files.read", "File");
+    return file;
+  }
 }
 
 export async function readFileContent(ctx: ActorContext, id: string) {

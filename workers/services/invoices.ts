@@ -28,13 +28,18 @@ import {
   providerOrganizations,
 } from "../../db/schema";
 import { sha256Hex } from "../../shared/auth/crypto";
+import { mexicoCityDateTime } from "../../shared/cfdi/build";
 import type { Cfdi } from "../../shared/cfdi/model";
 import { parseCfdi } from "../../shared/cfdi/parse";
 import { validateCfdi } from "../../shared/cfdi/validate";
 import { verifyCfdi } from "../../shared/cfdi/verify";
 import { AppError, badRequest, conflict, isAppError } from "../../shared/errors";
 import { paymentState } from "../../shared/invoices/payment-status";
-import { preferencesError, preferenceViolations } from "../../shared/invoices/preferences";
+import {
+  preferencesError,
+  preferenceViolations,
+  type SubmittedInvoice,
+} from "../../shared/invoices/preferences";
 import { type InvoiceRecord, invoiceRecord } from "../../shared/invoices/record";
 import { normalizeRfc } from "../../shared/rfc";
 import { type ActorContext, nowIso } from "./context";
@@ -314,7 +319,14 @@ export async function receiveInvoices(
       if (sides.organization) {
         const id = sides.organization.id;
         if (!rules.has(id)) rules.set(id, preferencesOf(ctx.db, id));
-        enforcePreferences(await rules.get(id)!, record, uploaded.purchaseOrder !== undefined);
+        enforcePreferences(await rules.get(id)!, {
+          paymentMethod: record.paymentMethod,
+          cfdiUse: record.cfdiUse,
+          paymentForm: record.paymentForm,
+          currencyCode: record.currencyCode,
+          stampedAt: record.stampedAt,
+          hasPurchaseOrder: uploaded.purchaseOrder !== undefined,
+        });
       }
       const identity = record.uuid ?? `sha256:${await sha256Hex(xmlBytes)}`;
       prepared.push({ index, sides, record, uploaded, identity });
@@ -394,25 +406,32 @@ async function preferencesOf(db: Db, organizationId: string): Promise<Preference
   return row;
 }
 
-function enforcePreferences(
-  rules: PreferenceRules | undefined,
-  record: InvoiceRecord,
-  hasPurchaseOrder: boolean,
-): void {
+function enforcePreferences(rules: PreferenceRules | undefined, submitted: SubmittedInvoice): void {
   if (!rules) return;
-  const violations = preferenceViolations(
-    rules,
-    {
-      paymentMethod: record.paymentMethod,
-      cfdiUse: record.cfdiUse,
-      paymentForm: record.paymentForm,
-      currencyCode: record.currencyCode,
-      stampedAt: record.stampedAt,
-      hasPurchaseOrder,
-    },
-    new Date(),
-  );
+  const violations = preferenceViolations(rules, submitted, new Date());
   if (violations.length > 0) throw preferencesError(violations);
+}
+
+/**
+ * Refuses, with the receiver's own preference codes, a CFDI that the issuer's linked client with this
+ * RFC would not accept into its inbox. Stamping asks before anything is held or stamped: a CFDI
+ * stamped and then refused here would exist at SAT with no record in Timbre.
+ */
+export async function checkReceiverPreferences(
+  ctx: ActorContext,
+  issuerId: string,
+  recipientRfc: string,
+  submitted: Omit<SubmittedInvoice, "stampedAt" | "hasPurchaseOrder">,
+): Promise<void> {
+  const receiver = await linkedOrganization(ctx.db, "client", issuerId, normalizeRfc(recipientRfc));
+  if (!receiver) return;
+  // Stamped now, through Timbre, which carries no purchase order.
+  const stampedAt = mexicoCityDateTime(new Date());
+  enforcePreferences(await preferencesOf(ctx.db, receiver.id), {
+    ...submitted,
+    stampedAt,
+    hasPurchaseOrder: false,
+  });
 }
 
 /** Ids of the caller's side's invoices with these identities (UUIDs, or `sha256:` of the XML). */
