@@ -1,7 +1,8 @@
 /**
  * `npm start`: a local Timbre at http://127.0.0.1:8787 with no network needed. Creates .dev.vars from
  * the example on first run, applies the D1 migrations, seeds the demo data (idempotently) and runs
- * `wrangler dev`, then uploads the demo invoices through the API. Everything lives in .wrangler/state;
+ * `wrangler dev`, then uploads the demo invoices and the demo organization's test CSD through the API
+ * and tops up its balance, so it can stamp. Everything lives in .wrangler/state;
  * delete that folder to start over.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -65,11 +66,8 @@ const dev = spawn(
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => process.exit(code ?? 0));
 
-/**
- * The demo invoices go in through the API itself once it answers, exactly as a user's uploads would
- * (parsed, verified, validated, stored in R2), and only into an empty inbox, so restarts add nothing.
- */
-async function seedDemoInvoices(base: string) {
+/** Waits for the local API, then signs the demo user in. */
+async function demoSession(base: string) {
   for (let attempt = 0; attempt < 120; attempt++) {
     try {
       if ((await fetch(`${base}/v1/health`)).ok) break;
@@ -90,7 +88,14 @@ async function seedDemoInvoices(base: string) {
   });
   const { access_token: token } = (await login.json()) as { access_token?: string };
   if (!token) throw new Error(`demo login failed (${login.status})`);
-  const headers = { authorization: `Bearer ${token}` };
+  return { authorization: `Bearer ${token}` };
+}
+
+/**
+ * The demo invoices go in through the API itself once it answers, exactly as a user's uploads would
+ * (parsed, verified, validated, stored in R2), and only into an empty inbox, so restarts add nothing.
+ */
+async function seedDemoInvoices(base: string, headers: Record<string, string>) {
   const inbox = `${base}/v1/invoices?organization_id=${DEMO.organization.id}`;
   const existing = (await (await fetch(inbox, { headers })).json()) as { totalCount?: number };
   if ((existing.totalCount ?? 0) > 0) return;
@@ -110,4 +115,65 @@ async function seedDemoInvoices(base: string) {
   );
 }
 
-seedDemoInvoices(`http://127.0.0.1:${port}`).catch((error) => console.error("demo invoices:", error));
+/**
+ * Makes the demo organization able to stamp: SAT's test CSD for its RFC (scripts/demo/csd) uploaded
+ * the way a user would, and a first top-up of the balance (credited directly: no payment provider runs
+ * locally). Both only once.
+ */
+async function prepareDemoStamping(base: string, headers: Record<string, string>) {
+  const orgId = DEMO.organization.id;
+  const org = (await (await fetch(`${base}/v1/organizations/${orgId}`, { headers })).json()) as {
+    csdUploadedAt?: string | null;
+  };
+  if (!org.csdUploadedAt) {
+    const upload = async (type: string, name: string) => {
+      const form = new FormData();
+      form.append("file", new File([readFileSync(join(root, "scripts", "demo", "csd", name))], name));
+      const res = await fetch(`${base}/v1/files?type=${type}&organization_id=${orgId}`, {
+        method: "POST",
+        headers,
+        body: form,
+      });
+      const json = (await res.json()) as { file?: { id: string } };
+      if (!json.file) throw new Error(`demo CSD upload ${name}: ${res.status}`);
+      return json.file.id;
+    };
+    const res = await fetch(`${base}/v1/organizations/${orgId}/csd`, {
+      method: "PUT",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify({
+        csdCertFileId: await upload("csd_cert_file", "EKU9003173C9.cer"),
+        csdKeyFileId: await upload("csd_key_file", "EKU9003173C9.key"),
+        csdPassword: "12345678a",
+      }),
+    });
+    if (!res.ok) throw new Error(`demo CSD: ${res.status} ${await res.text()}`);
+  }
+  const balance = (await (
+    await fetch(`${base}/v1/balance?organization_id=${orgId}`, { headers })
+  ).json()) as {
+    balanceAmount?: number;
+    lastTransactionAt?: string | null;
+  };
+  if (!balance.lastTransactionAt) {
+    const res = await fetch(`${base}/v1/balance/top-ups?organization_id=${orgId}`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json", "idempotency-key": "demo-first-top-up" },
+      body: JSON.stringify({ amount: 500 }),
+    });
+    if (!res.ok) throw new Error(`demo top-up: ${res.status} ${await res.text()}`);
+  }
+  console.log(`  The demo organization can stamp (SAT test CSD, 500 MXN balance):
+  curl -s -X POST 'http://127.0.0.1:${port}/v1/invoices/stamp?provider_id=${orgId}' \\
+    -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"recipient":{"name":"${DEMO.provider.name}","taxIdentifier":"${DEMO.provider.taxIdentifier}","taxRegime":"${DEMO.provider.taxRegime}","postalCode":"${DEMO.provider.postalCode}"},"items":[{"description":"Colegiatura","itemKey":"86121700","unitKey":"E48","quantity":1,"netUnitPriceAmount":1000}],"paymentForm":"03","cfdiUse":"G03","paymentMethod":"PUE"}'
+`);
+}
+
+async function seedDemo(base: string) {
+  const headers = await demoSession(base);
+  await seedDemoInvoices(base, headers);
+  await prepareDemoStamping(base, headers);
+}
+
+seedDemo(`http://127.0.0.1:${port}`).catch((error) => console.error("demo data:", error));
