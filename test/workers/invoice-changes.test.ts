@@ -16,6 +16,7 @@ import {
 import { parseCfdi } from "../../shared/cfdi/parse";
 import { AppError } from "../../shared/errors";
 import { canTransition, INVOICE_STATUSES } from "../../shared/invoices/status";
+import type { ServiceContext } from "../../workers/services/context";
 import { MAX_FILTER_TARGETS, writeGuarded } from "../../workers/services/invoice-changes";
 import { guardedInvoiceUpdate } from "../../workers/services/invoice-payment-state";
 import { invoiceEventStatement } from "../../workers/services/invoices";
@@ -628,10 +629,16 @@ describe("race guard", () => {
       { ...invoice, status: "sent" as const },
       { ...invoice, updatedAt: "2000-01-01T00:00:00.000Z" },
     ]) {
-      const attempt = writeGuarded(db(), [
-        guardedInvoiceUpdate(db(), stale, { notes: "stale" }, now),
-        invoiceEventStatement({ db: db() }, invoice, "invoice.updated", { changes: { notes: "stale" } }),
-      ]);
+      // A refused write announces nothing: the context has no way to, and is never asked.
+      const ctx = { db: db() } as unknown as ServiceContext;
+      const attempt = writeGuarded(
+        ctx,
+        [
+          guardedInvoiceUpdate(db(), stale, { notes: "stale" }, now),
+          invoiceEventStatement(ctx, invoice, "invoice.updated", { changes: { notes: "stale" } }),
+        ],
+        [invoice],
+      );
       await expect(attempt).rejects.toBeInstanceOf(AppError);
       await expect(attempt).rejects.toMatchObject({ status: 409, code: "concurrent_update" });
     }

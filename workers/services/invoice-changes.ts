@@ -56,7 +56,8 @@ import type { Side } from "../../shared/invoices/filters/model";
 import { type TatemFilterInput, tatemFilters } from "../../shared/invoices/filters/tatem";
 import type { InvoiceStatus } from "../../shared/invoices/status";
 import type { Permission } from "../../shared/permissions";
-import { type ActorContext, nowIso } from "./context";
+import { type ActorContext, nowIso, type ServiceContext } from "./context";
+import { announceInvoiceEvents } from "./event-feed";
 import {
   accessibleInvoices,
   guardedInvoiceUpdate,
@@ -73,10 +74,17 @@ export const MAX_FILTER_TARGETS = 1000;
 type PreferencesRow = typeof invoicePreferences.$inferSelect;
 type LinkRow = typeof providerOrganizations.$inferSelect;
 
-/** Runs a batch of guarded invoice updates: a failed guard is 409 `concurrent_update`. */
-export async function writeGuarded(db: Db, statements: BatchItem<"sqlite">[]): Promise<void> {
+/**
+ * Runs a batch of guarded invoice updates (a failed guard is 409 `concurrent_update`), then announces
+ * the events it appended to the invoices' sides.
+ */
+export async function writeGuarded(
+  ctx: ServiceContext,
+  statements: BatchItem<"sqlite">[],
+  touched: ReadonlyArray<{ organizationId: string | null; providerId: string | null }>,
+): Promise<void> {
   try {
-    await batchWrite(db, statements);
+    await batchWrite(ctx.db, statements);
   } catch (error) {
     if (isGuardFailure(error)) {
       throw conflict(
@@ -86,6 +94,7 @@ export async function writeGuarded(db: Db, statements: BatchItem<"sqlite">[]): P
     }
     throw error;
   }
+  announceInvoiceEvents(ctx, touched);
 }
 
 /** The stored payment fields of an invoice whose total changes, from the payments applied to it. */
@@ -110,10 +119,14 @@ export async function updateInvoice(ctx: ActorContext, id: string, patch: Invoic
     changes.grossPriceAmount === undefined
       ? {}
       : await paymentFieldsAfter(ctx.db, { ...invoice, grossPriceAmount: changes.grossPriceAmount });
-  await writeGuarded(ctx.db, [
-    guardedInvoiceUpdate(ctx.db, invoice, { ...changes, ...payment }, nowIso()),
-    invoiceEventStatement(ctx, invoice, "invoice.updated", { changes: changedValues(changes) }),
-  ]);
+  await writeGuarded(
+    ctx,
+    [
+      guardedInvoiceUpdate(ctx.db, invoice, { ...changes, ...payment }, nowIso()),
+      invoiceEventStatement(ctx, invoice, "invoice.updated", { changes: changedValues(changes) }),
+    ],
+    [invoice],
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,7 +249,11 @@ export async function updateInvoices(
       );
     }
   }
-  await writeGuarded(ctx.db, statements);
+  await writeGuarded(
+    ctx,
+    statements,
+    targets.map((t) => t.invoice),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,7 +387,7 @@ export async function updateInvoiceStatuses(
       }),
     );
   }
-  await writeGuarded(ctx.db, statements);
+  await writeGuarded(ctx, statements, list);
   return list.map((i) => ({
     id: i.id,
     status: changes.some((c) => c.id === i.id) ? request.status : i.status,

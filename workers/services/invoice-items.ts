@@ -183,7 +183,7 @@ async function write(
     );
   }
   statements.push(invoiceEventStatement(ctx, invoice, "invoice.updated", event));
-  await writeGuarded(ctx.db, statements);
+  await writeGuarded(ctx, statements, [invoice]);
 }
 
 /** A new id for a document-level tax group that did not exist before. */

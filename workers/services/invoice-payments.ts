@@ -35,6 +35,7 @@ import type { PaymentState } from "../../shared/invoices/payment-status";
 import { invoiceRecord } from "../../shared/invoices/record";
 import { normalizeRfc } from "../../shared/rfc";
 import { type ActorContext, nowIso } from "./context";
+import { announceInvoiceEvents } from "./event-feed";
 import { type FileRow, prepareFile } from "./files";
 import {
   accessibleInvoices,
@@ -282,5 +283,10 @@ export async function uploadInvoicePayment(
     }
     throw error;
   }
+  announceInvoiceEvents(
+    ctx,
+    updates.map((u) => u.invoice),
+  );
+
   return { complement: row, documents, files: fileRows, invoices: written };
 }

@@ -43,10 +43,10 @@ import {
 import { type InvoiceRecord, invoiceRecord } from "../../shared/invoices/record";
 import { normalizeRfc } from "../../shared/rfc";
 import { type ActorContext, nowIso } from "./context";
+import { announceInvoiceEvents } from "./event-feed";
 import { type FileRow, prepareFile } from "./files";
 import { type InvoicePaymentDetail, loadInvoicePaymentDetail } from "./invoice-payment-state";
 import { requireOrgAccess, requireSharedAccess } from "./tenancy";
-import { requestWebhookPublish } from "./webhook-deliveries";
 
 export type InvoiceRow = typeof invoices.$inferSelect;
 type OrganizationRow = typeof organizations.$inferSelect;
@@ -378,9 +378,9 @@ export async function receiveInvoices(
       : original;
     for (const index of indices) outcomes[index] = outcome;
   }
-  requestWebhookPublish(
+  announceInvoiceEvents(
     ctx,
-    outcomes.flatMap((o) => (o.ok ? [o.invoice.organizationId, o.invoice.providerId] : [])),
+    outcomes.flatMap((o) => (o.ok ? [o.invoice] : [])),
   );
   return outcomes;
 }

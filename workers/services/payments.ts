@@ -27,6 +27,7 @@ import { statusTransition } from "../../shared/invoices/edits";
 import { currencyPlaces, type PaymentState } from "../../shared/invoices/payment-status";
 import type { InvoiceStatus } from "../../shared/invoices/status";
 import { type ActorContext, nowIso } from "./context";
+import { announceInvoiceEvents } from "./event-feed";
 import type { FileRow } from "./files";
 import {
   accessibleInvoices,
@@ -192,6 +193,10 @@ export async function createPayment(ctx: ActorContext, input: CreatePaymentInput
     if (isGuardFailure(error)) throw await afterRace(ctx, input.invoiceIds, "accepted", "pay them");
     throw error;
   }
+  announceInvoiceEvents(
+    ctx,
+    applied.map((a) => a.invoice),
+  );
   return { payment, proofFile: proof, invoices: written };
 }
 
@@ -246,5 +251,10 @@ export async function deletePayment(ctx: ActorContext, id: string): Promise<Pick
     }
     throw error;
   }
+  announceInvoiceEvents(
+    ctx,
+    reverted.map((r) => r.invoice),
+  );
+
   return { invoices: written };
 }

@@ -235,15 +235,19 @@ export async function updateProviderOrganizations(
         })),
       )
     : [];
-  await writeGuarded(ctx.db, [
-    ...unique.map((p) =>
-      ctx.db
-        .update(providerOrganizations)
-        .set({ ...values, updatedAt: now })
-        .where(linkOf(p.organizationId, p.providerId)),
-    ),
-    ...invoiceUpdates,
-  ]);
+  await writeGuarded(
+    ctx,
+    [
+      ...unique.map((p) =>
+        ctx.db
+          .update(providerOrganizations)
+          .set({ ...values, updatedAt: now })
+          .where(linkOf(p.organizationId, p.providerId)),
+      ),
+      ...invoiceUpdates,
+    ],
+    invoiceUpdates.length > 0 ? unique : [],
+  );
 }
 
 // Names sort the way people read them: case-insensitively (as GET /v1/user-organizations does).
