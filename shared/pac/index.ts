@@ -5,6 +5,7 @@
 export {
   type DocumentProvider,
   type DocumentStampRequest,
+  isStampOutcomeUnknown,
   isStampRefusal,
   PAC_CODES,
   type PacCode,

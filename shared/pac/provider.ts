@@ -96,6 +96,8 @@ export interface DocumentProvider extends ProviderBase {
   readonly kind: "document";
   /** Builds, seals and stamps the document or throws a refusal (see the module comment). */
   stamp(request: DocumentStampRequest): Promise<StampResult>;
+  /** The representation the service prints of a document it stamped (by `providerReference`). */
+  downloadPdf(providerReference: string): Promise<Uint8Array>;
 }
 
 /** The two kinds differ only in what `stamp` takes; callers branch on `kind`. */
@@ -128,6 +130,17 @@ export function stampRefusal(
   const label = Object.hasOwn(PAC_CODES, code) ? `${code} - ${PAC_CODES[code as PacCode]}: ` : `${code} - `;
   return new AppError(422, code, `${label}${why}`, { provider, ...details });
 }
+
+/**
+ * Whether a failed stamp request may still have stamped: the provider timed out, failed (5xx), could
+ * not be reached, or answered something unreadable. Not a refusal, and not a request the provider
+ * turned away before handling it (a rejected API key, rate limiting): those say nothing was stamped.
+ * Such a stamp is settled later by asking again with the same idempotency key.
+ */
+export const isStampOutcomeUnknown = (error: unknown): boolean =>
+  !isStampRefusal(error) &&
+  (!isAppError(error) ||
+    (error.status >= 500 && !["provider_auth_failed", "provider_rate_limited"].includes(error.code)));
 
 /** Whether `error` is a provider's refusal of the document (as opposed to a failure to reach it). */
 export const isStampRefusal = (error: unknown): error is AppError =>

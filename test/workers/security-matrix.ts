@@ -7,6 +7,7 @@
 import { env, exports } from "cloudflare:workers";
 import { batchWrite, createDb } from "../../db/client";
 import {
+  billingPaymentMethods,
   invoiceItems,
   invoiceItemTaxes,
   invoices,
@@ -648,10 +649,88 @@ export const MATRIX: Record<string, Entry> = {
       }),
     request: (t) => ({ path: `/v1/invoices/${t.ids.invoiceId}/cancel`, body: { motive: "02" } }),
   },
+  // Provider evidence: the issuer's only (the receiver's members get 404 like anyone else).
+  "GET /v1/invoices/{id}/evidence": {
+    kind: "org",
+    permission: "invoices.stamp",
+    setup: (token, orgId) =>
+      seedInvoice(token, orgId, {
+        organizationId: null,
+        providerId: orgId,
+        source: "stamp",
+        stampingProvider: "sandbox",
+      }),
+    request: (t) => ({ path: `/v1/invoices/${t.ids.invoiceId}/evidence` }),
+  },
   "POST /v1/webhooks/facturapi": {
     kind: "public",
     why: "authenticated by the Facturapi-Signature HMAC of the body, not a bearer; facturapi-webhooks.test.ts covers its 401s",
   },
+  "POST /v1/webhooks/stripe": {
+    kind: "public",
+    why: "authenticated by the Stripe-Signature HMAC of the raw body, not a bearer; stripe-webhooks.test.ts covers its 400s",
+  },
+  // Billing (Stripe): the tenant check comes before Stripe is needed (unconfigured here → 503 after it).
+  "POST /v1/billing/checkout-sessions/subscription": org("subscriptions.manage", (t) => ({
+    path: `/v1/billing/checkout-sessions/subscription?organization_id=${t.orgId}&success_path=/plan`,
+  })),
+  "POST /v1/billing/checkout-sessions/payment": org("billing.manage", (t) => ({
+    path: `/v1/billing/checkout-sessions/payment?organization_id=${t.orgId}&success_path=/saldo&amount=100`,
+  })),
+  "POST /v1/billing/checkout-sessions/setup": org("billing.manage", (t) => ({
+    path: `/v1/billing/checkout-sessions/setup?organization_id=${t.orgId}&success_path=/tarjeta`,
+  })),
+  "GET /v1/billing/checkout-sessions/{session_id}": org("billing.manage", (t) => ({
+    path: `/v1/billing/checkout-sessions/cs_test_matrix?organization_id=${t.orgId}`,
+  })),
+  "GET /v1/billing/account": org("billing.manage", (t) => ({
+    path: `/v1/billing/account?organization_id=${t.orgId}`,
+  })),
+  "PUT /v1/billing/account": org("billing.manage", (t) => ({
+    path: `/v1/billing/account?organization_id=${t.orgId}`,
+    body: {
+      name: "EMPRESA",
+      commercialName: "Empresa",
+      taxIdentifier: "EKU9003173C9",
+      taxRegime: "601",
+      postalCode: "42501",
+      cfdiUse: "G03",
+    },
+  })),
+  "GET /v1/billing/subscriptions": org("subscriptions.manage", (t) => ({
+    path: `/v1/billing/subscriptions?organization_id=${t.orgId}`,
+  })),
+  "POST /v1/billing/subscriptions": org("subscriptions.manage", (t) => ({
+    path: `/v1/billing/subscriptions?organization_id=${t.orgId}`,
+  })),
+  "PATCH /v1/billing/subscriptions/promotion-code": org("subscriptions.manage", (t) => ({
+    path: `/v1/billing/subscriptions/promotion-code?organization_id=${t.orgId}&promotion_code=MATRIZ`,
+  })),
+  "POST /v1/billing/subscriptions/cancel": org("subscriptions.manage", (t) => ({
+    path: `/v1/billing/subscriptions/cancel?organization_id=${t.orgId}`,
+    body: { password: "whatever-it-is" },
+  })),
+  "POST /v1/billing/subscriptions/resume": org("subscriptions.manage", (t) => ({
+    path: `/v1/billing/subscriptions/resume?organization_id=${t.orgId}`,
+  })),
+  "GET /v1/billing/payment-methods": org("billing.manage", (t) => ({
+    path: `/v1/billing/payment-methods?organization_id=${t.orgId}`,
+  })),
+  "DELETE /v1/billing/payment-methods/{id}": {
+    kind: "org",
+    permission: "billing.manage",
+    setup: seedPaymentMethod,
+    request: (t) => ({ path: `/v1/billing/payment-methods/${t.ids.paymentMethodId}` }),
+  },
+  "PUT /v1/billing/payment-methods/{id}/default": {
+    kind: "org",
+    permission: "billing.manage",
+    setup: seedPaymentMethod,
+    request: (t) => ({ path: `/v1/billing/payment-methods/${t.ids.paymentMethodId}/default` }),
+  },
+  "GET /v1/billing/invoices": org("billing.manage", (t) => ({
+    path: `/v1/billing/invoices?organization_id=${t.orgId}`,
+  })),
   "GET /v1/consumables": org("balance.read", (t) => ({ path: `/v1/consumables?organization_id=${t.orgId}` })),
   "GET /v1/consumables/consumptions": org("balance.read", (t) => ({
     path: `/v1/consumables/consumptions?organization_id=${t.orgId}`,
@@ -706,6 +785,25 @@ export const MATRIX: Record<string, Entry> = {
       },
     ]),
   ),
+  // Realtime notifications: every role may read its own.
+  "GET /v1/notifications/token": org("notifications.read", (t) => ({
+    path: `/v1/notifications/token?organization_id=${t.orgId}`,
+  })),
+  "GET /v1/notifications/socket": {
+    kind: "public",
+    why: "authorized by the notifications token in `token` (own audience), not a bearer; notifications.test.ts covers its forged, expired, other-audience and other-organization 401s and the removed member's 404",
+  },
+  "GET /v1/notifications": org("notifications.read", (t) => ({
+    path: `/v1/notifications?organization_id=${t.orgId}`,
+  })),
+  "POST /v1/notifications/read": org("notifications.read", (t) => ({
+    path: `/v1/notifications/read?organization_id=${t.orgId}`,
+    body: [{ notificationId: crypto.randomUUID() }],
+  })),
+  "POST /v1/notifications/clear": org("notifications.read", (t) => ({
+    path: `/v1/notifications/clear?organization_id=${t.orgId}`,
+    body: [{ notificationId: crypto.randomUUID() }],
+  })),
 };
 
 /** A paid invoice of the organization and the manual payment that paid it, straight into the database. */
@@ -785,4 +883,21 @@ async function seedWebhookSubscription(_ownerToken: string, orgId: string) {
       updatedAt: now,
     });
   return { subscriptionId: id };
+}
+
+/** A saved card of the organization, straight into the database (Stripe is not configured in these checks). */
+async function seedPaymentMethod(_ownerToken: string, orgId: string) {
+  const id = crypto.randomUUID();
+  const now = new Date().toISOString();
+  await createDb(env)
+    .insert(billingPaymentMethods)
+    .values({
+      id,
+      organizationId: orgId,
+      stripePaymentMethodId: `pm_matrix_${id}`,
+      type: "card",
+      createdAt: now,
+      updatedAt: now,
+    });
+  return { paymentMethodId: id };
 }

@@ -163,6 +163,7 @@ describe("stamping through Facturapi", () => {
     expect(fake.requests).toEqual([
       "POST /v2/invoices",
       expect.stringMatching(/^GET \/v2\/invoices\/[0-9a-f]{24}\/xml$/),
+      expect.stringMatching(/^GET \/v2\/invoices\/[0-9a-f]{24}\/pdf$/),
     ]);
     const [facturapiInvoice] = [...fake.invoices.values()];
     expect(facturapiInvoice!.invoice.uuid).toBe(invoice.uuid.toLowerCase());

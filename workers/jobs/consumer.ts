@@ -6,7 +6,9 @@ import { createDb } from "../../db/client";
 import type { AppBindings, JobMessage } from "../env";
 import { createLogger } from "../middleware/logger";
 import type { ServiceContext } from "../services/context";
+import { runNotificationsPoke } from "../services/notifications";
 import { deliverOutboxMessage } from "../services/outbox";
+import { settleStamp } from "../services/stamp-settlement";
 import {
   deliverWebhook,
   isRetryLater,
@@ -14,6 +16,8 @@ import {
   publishWebhooks,
 } from "../services/webhook-deliveries";
 import { runFacturapiWebhook } from "./facturapi-webhook";
+import { reconcileStamp } from "./reconcile-stamp";
+import { runStripeEvent } from "./stripe-event";
 import { abandonZipImportSlice, runZipImport } from "./zip-import";
 
 export function jobContext(
@@ -39,10 +43,18 @@ export async function handleJob(ctx: ServiceContext, job: JobMessage): Promise<u
       return runZipImport(ctx, job);
     case "facturapi.webhook":
       return runFacturapiWebhook(ctx, job.eventId);
+    case "stripe.event":
+      return runStripeEvent(ctx, job.eventId);
     case "webhooks.publish":
       return publishWebhooks(ctx, job.organizationId);
     case "webhooks.deliver":
       return deliverWebhook(ctx, job.deliveryId);
+    case "notifications.poke":
+      return runNotificationsPoke(ctx.env, job.organizationId);
+    case "invoices.reconcile_stamp":
+      return reconcileStamp(ctx, job);
+    case "invoices.settle_stamp":
+      return settleStamp(ctx, job);
   }
 }
 

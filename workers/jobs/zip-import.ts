@@ -27,6 +27,7 @@ import type { ZipImportDocument } from "../../shared/invoices/zip-plan";
 import { readEntry, type ZipEntry } from "../../shared/zip";
 import { nowIso, type ServiceContext } from "../services/context";
 import { receiveInvoices } from "../services/invoices";
+import { notifyImportProgress } from "../services/notifications";
 import {
   readZipImportArchive,
   type TaskRow,
@@ -221,7 +222,10 @@ async function importGroup(
 
 export async function runZipImport(ctx: ServiceContext, job: ZipImportJob) {
   const slice = await loadSlice(ctx, job);
-  if ("skipped" in slice) return slice;
+  if ("skipped" in slice) {
+    if (slice.skipped === "archive_missing") await notifyImportProgress(ctx, job.taskId);
+    return slice;
+  }
   const { task, archive, pending } = slice;
   await ctx.db
     .update(tasks)
@@ -239,6 +243,7 @@ export async function runZipImport(ctx: ServiceContext, job: ZipImportJob) {
     }
   }
   await recount(ctx, task.id);
+  await notifyImportProgress(ctx, task.id);
   if (unexpected) throw unexpected.error;
   return { taskId: task.id, from: job.from, to: job.to, received: pending.length, ms: Date.now() - started };
 }
@@ -267,5 +272,6 @@ export async function abandonZipImportSlice(ctx: ServiceContext, job: ZipImportJ
     ),
   );
   await recount(ctx, slice.task.id);
+  await notifyImportProgress(ctx, slice.task.id);
   return { taskId: slice.task.id, abandoned: slice.pending.length };
 }

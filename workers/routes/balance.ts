@@ -48,8 +48,10 @@ export const topUpRoute = authedRoute(
     summary: "Add balance to organization",
     description: [
       "Adds `amount` MXN (at least 100, 400 `amount_below_minimum`) to the organization's balance.",
-      "No payment provider is configured yet: the amount is credited directly, without charging anyone",
-      "(`paymentProvider: null` in the response), so only members with balance management may do it.",
+      "Without a payment provider (no STRIPE_SECRET_KEY) the amount is credited directly, without charging",
+      "anyone (`paymentProvider: null` in the response), so only members with balance management may do it.",
+      "With Stripe configured this answers 409 `checkout_required`: top-ups go through",
+      "POST /v1/billing/checkout-sessions/payment and are credited when Stripe reports them paid.",
       "Send an Idempotency-Key: a retry with it never credits twice.",
     ].join(" "),
     request: { query: Query, body: jsonBody(TopUpBody) },

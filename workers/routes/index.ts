@@ -3,6 +3,11 @@ import type { App } from "../app";
 import * as apiInvoices from "./api_invoices";
 import * as authPasswordReset from "./auth_password_reset";
 import * as balance from "./balance";
+import * as billingAccount from "./billing_account";
+import * as billingCheckout from "./billing_checkout";
+import * as billingInvoices from "./billing_invoices";
+import * as billingPaymentMethods from "./billing_payment_methods";
+import * as billingSubscriptions from "./billing_subscriptions";
 import * as catalogs from "./catalogs";
 import * as catalogsEfos from "./catalogs_efos";
 import * as catalogsGeo from "./catalogs_geo";
@@ -23,6 +28,7 @@ import * as invoicesBulk from "./invoices_bulk";
 import * as invoicesCancel from "./invoices_cancel";
 import * as invoicesCreate from "./invoices_create";
 import * as invoicesDownload from "./invoices_download";
+import * as invoicesEvidence from "./invoices_evidence";
 import * as invoicesGet from "./invoices_get";
 import * as invoicesList from "./invoices_list";
 import * as invoicesListValues from "./invoices_list_values";
@@ -30,6 +36,8 @@ import * as invoicesStamp from "./invoices_stamp";
 import * as invoicesUpdate from "./invoices_update";
 import * as invoicesZipUploads from "./invoices_zip_uploads";
 import * as items from "./items";
+import * as notifications from "./notifications";
+import * as notificationsSocket from "./notifications_socket";
 import * as oauthLogout from "./oauth_logout";
 import * as oauthToken from "./oauth_token";
 import * as organizationsCreate from "./organizations_create";
@@ -54,6 +62,7 @@ import * as usersVerification from "./users_verification";
 import * as webhookSubscriptions from "./webhook_subscriptions";
 import * as webhookSubscriptionsDeliveries from "./webhook_subscriptions_deliveries";
 import * as webhooksFacturapi from "./webhooks_facturapi";
+import * as webhooksStripe from "./webhooks_stripe";
 
 const modules: Array<{ register(app: App): void }> = [
   health,
@@ -87,6 +96,7 @@ const modules: Array<{ register(app: App): void }> = [
   invoicesZipUploads,
   tasksGet,
   invoicesDownload,
+  invoicesEvidence,
   invoicePayments,
   payments,
   invoicesList,
@@ -106,6 +116,14 @@ const modules: Array<{ register(app: App): void }> = [
   webhookSubscriptionsDeliveries,
   invoicesCancel,
   webhooksFacturapi,
+  webhooksStripe,
+  billingCheckout,
+  billingAccount,
+  billingSubscriptions,
+  billingPaymentMethods,
+  billingInvoices,
+  notificationsSocket,
+  notifications,
   // Static /v1/invoices/… paths must be registered above this one: Hono matches in order.
   invoicesGet,
   invoicesUpdate,

@@ -150,7 +150,11 @@ export const route = authedRoute(
       "`issuer_profile_incomplete`, or the provider's refusal with its PAC code (301–307, 401, CFDI40xxx);",
       "409 `folio_in_use` for a folioNumber already used; 422 `related_invoice_not_found` (also for another",
       "organization's invoice), `related_invoice_recipient_mismatch`, `related_invoice_cancelled`.",
-      "A failure leaves no folio used, no charge and no invoice. Payment complements: POST /v1/invoice-payments/stamp.",
+      "A failure leaves no folio used, no charge and no invoice. When the provider times out or fails without",
+      "refusing (it may have stamped), the answer is 202 with the invoice `processing`: it keeps its folio and the",
+      "held stamp, and a queued job asks the provider again under the same idempotency key until it becomes `sent`",
+      "(charged once) or `not_valid` (refused, nothing charged); GET /v1/invoices/{id}/evidence shows every",
+      "provider request. Payment complements: POST /v1/invoice-payments/stamp.",
     ].join(" "),
     request: { query: Query, body: jsonBody(StampBody) },
     responses: {
@@ -163,6 +167,15 @@ export const route = authedRoute(
         }),
         "Stamped and stored",
       ),
+      202: jsonContent(
+        z.object({
+          success: z.literal(true),
+          invoice: InvoiceSchema,
+          isValid: z.boolean(),
+          message: z.string(),
+        }),
+        "The provider's answer is not known yet: the invoice is `processing` until a queued job reconciles it",
+      ),
       402: jsonContent(ErrorEnvelope, "`insufficient_balance`: top up with POST /v1/balance/top-ups"),
     },
   },
@@ -172,21 +185,23 @@ export const route = authedRoute(
 export function register(app: App) {
   app.openapi(route, async (c) => {
     const ctx = actorContext(c);
-    const { invoice } = await stampInvoice(
+    const { invoice, processing } = await stampInvoice(
       ctx,
       c.req.valid("query").provider_id,
       c.req.valid("json"),
       c.req.header("idempotency-key"),
     );
     const detail = await loadInvoiceDetail(ctx.db, invoice);
-    return c.json(
-      {
-        success: true as const,
-        invoice: presentInvoice(detail, new URL(c.req.url).origin),
-        isValid: invoice.status !== "not_valid",
-        message: "Invoice created successfully",
-      },
-      201,
-    );
+    const body = {
+      success: true as const,
+      invoice: presentInvoice(detail, new URL(c.req.url).origin),
+      isValid: invoice.status !== "not_valid",
+    };
+    return processing
+      ? c.json(
+          { ...body, message: "The provider has not confirmed the stamp yet; the invoice is processing" },
+          202,
+        )
+      : c.json({ ...body, message: "Invoice created successfully" }, 201);
   });
 }

@@ -1,14 +1,18 @@
 /**
  * An organization's prepaid balance in MXN (seed #173, #174), kept by its OrgLedger Durable Object.
- * Top-ups credit the ledger directly: no payment provider is configured yet (Stripe comes in its own
- * issue), so `POST /v1/balance/top-ups` is a trusted manual credit, limited to members with
- * `balance.manage`.
+ * Without a payment provider (no STRIPE_SECRET_KEY), `POST /v1/balance/top-ups` credits the ledger
+ * directly: a trusted manual credit, limited to members with `balance.manage`. With Stripe configured,
+ * money only comes in through a paid checkout (workers/services/billing.ts), so a direct top-up is
+ * refused with 409 `checkout_required`.
  */
 import { sha256Hex } from "../../shared/auth/crypto";
-import { badRequest } from "../../shared/errors";
+import { badRequest, conflict } from "../../shared/errors";
 import { parseMxn } from "../../shared/ledger/money";
+import { balanceCreditedNotification } from "../../shared/notifications/notifications";
 import type { ActorContext } from "./context";
 import { ledgerCall } from "./ledger";
+import { notifyAfterResponse } from "./notifications";
+import { isStripeConfigured } from "./stripe";
 import { requireOrgAccess } from "./tenancy";
 
 /** The seed's minimum top-up is not stated; its checkout top-up asks for at least 100 MXN. */
@@ -41,6 +45,12 @@ export async function topUp(
       minimumAmount: 100,
     });
   }
+  if (isStripeConfigured(ctx.env)) {
+    throw conflict(
+      "checkout_required",
+      "Top-ups are paid through Stripe: create a checkout with POST /v1/billing/checkout-sessions/payment",
+    );
+  }
   const key = idempotencyKey
     ? `top-up:${await sha256Hex(`${ctx.userId}\n${idempotencyKey}`)}`
     : `top-up:${crypto.randomUUID()}`;
@@ -51,5 +61,14 @@ export async function topUp(
     ok: true,
     value: await l.balance(),
   }));
+  notifyAfterResponse(
+    ctx,
+    organizationId,
+    balanceCreditedNotification({
+      entryId: entry.id,
+      amount: entry.amount,
+      balanceAmount: balance.balanceAmount,
+    }),
+  );
   return { entry, balance };
 }

@@ -32,6 +32,7 @@ import { badRequest, conflict, notFound } from "../../shared/errors";
 import { canRequestCancellation } from "../../shared/invoices/status";
 import type { CancellationMotive, CancelResult } from "../../shared/pac/provider";
 import { type ActorContext, nowIso } from "./context";
+import { announceInvoiceEvents } from "./event-feed";
 import { guardedInvoiceUpdate, isGuardFailure } from "./invoice-payment-state";
 import { type InvoiceRow, invoiceEventStatement } from "./invoices";
 import { stampingProviderFor } from "./stamping-providers";
@@ -194,6 +195,7 @@ async function record(
       guardedInvoiceUpdate(ctx.db, invoice, changes, now),
       invoiceEventStatement(ctx, invoice, cancelled ? "invoice.cancelled" : "invoice.updated", data),
     ]);
+    announceInvoiceEvents(ctx, [invoice]);
   } catch (error) {
     if (!isGuardFailure(error)) throw error;
     // A concurrent request got there first: the same request answers with what it recorded.

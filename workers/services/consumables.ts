@@ -11,7 +11,7 @@ import type { DateInput } from "../../shared/invoices/filters/values";
 import { dayRange } from "../../shared/invoices/filters/values";
 import { formatMxn, parseMxn } from "../../shared/ledger/money";
 import { pageOffset } from "../../shared/pagination";
-import { type ActorContext, nowIso } from "./context";
+import { type ActorContext, nowIso, type ServiceContext } from "./context";
 import { ledgerCall } from "./ledger";
 import { requireOrgAccess } from "./tenancy";
 
@@ -28,7 +28,7 @@ export async function listConsumables(ctx: ActorContext, organizationId: string,
  * leaves only the report behind, never fails the operation that consumed.
  */
 export async function recordConsumption(
-  ctx: ActorContext,
+  ctx: ServiceContext,
   organizationId: string,
   entry: LedgerEntry,
   invoiceId: string | null,

@@ -29,6 +29,7 @@ import {
   type InvoiceCancellationStatus,
 } from "../../shared/invoices/status";
 import { nowIso, type ServiceContext } from "./context";
+import { announceInvoiceEvents } from "./event-feed";
 import { guardedInvoiceUpdate, isGuardFailure } from "./invoice-payment-state";
 import { type InvoiceRow, invoiceEventStatement } from "./invoices";
 
@@ -232,6 +233,7 @@ export async function applyFacturapiEvent(ctx: ServiceContext, eventId: string):
         ),
         finish("updated") as unknown as BatchItem<"sqlite">,
       ]);
+      announceInvoiceEvents(ctx, [invoice]);
       return "updated";
     } catch (error) {
       if (!isGuardFailure(error)) throw error;

@@ -8,12 +8,15 @@
  */
 import { eq } from "drizzle-orm";
 import { organizationStampingProviders, type StampingProviderId } from "../../db/schema";
+import { parseCfdi } from "../../shared/cfdi/parse";
 import { deriveDataKey, open, seal } from "../../shared/crypto/envelope";
 import { base64ToBytes, bytesToBase64 } from "../../shared/encoding";
 import { unprocessable } from "../../shared/errors";
-import { SandboxPac, type StampingProvider } from "../../shared/pac";
+import { SandboxPac, type StampingProvider, type StampResult } from "../../shared/pac";
 import { FACTURAPI_BASE_URL, FacturapiProvider } from "../../shared/pac/facturapi";
+import { cfdiPdf } from "../../shared/pdf/cfdi";
 import { type ActorContext, nowIso, type ServiceContext } from "./context";
+import { type EvidenceScope, recordingFetch, recordingProvider } from "./provider-evidence";
 import { requireOrgAccess } from "./tenancy";
 
 const PURPOSE = "stamping-provider-api-key/v1";
@@ -85,7 +88,7 @@ export async function setStampingProvider(
   return present(row);
 }
 
-/** One per isolate: its replay memory serves concurrent retries of a stamp. */
+/** One per isolate: its replay memory serves concurrent retries of a stamp (and reconciles). */
 const sandbox = new SandboxPac();
 
 /**
@@ -93,15 +96,18 @@ const sandbox = new SandboxPac();
  * that provider with the organization's current key: what cancels or refreshes an invoice is whoever
  * stamped it. No access check: the caller has made its own. Facturapi instances are cheap (a key and
  * a base URL) and built per call, so a changed key applies at once. Facturapi without a stored key:
- * 422 `stamping_provider_not_configured`.
+ * 422 `stamping_provider_not_configured`. Every call it makes is recorded as the organization's
+ * evidence (./provider-evidence), labelled with `evidence`.
  */
 export async function stampingProviderFor(
   ctx: ServiceContext,
   organizationId: string,
   which?: StampingProviderId,
+  evidence: Omit<EvidenceScope, "organizationId"> = {},
 ): Promise<StampingProvider> {
+  const scope = { organizationId, ...evidence };
   const row = await stored(ctx, organizationId);
-  if ((which ?? row?.provider ?? "sandbox") === "sandbox") return sandbox;
+  if ((which ?? row?.provider ?? "sandbox") === "sandbox") return recordingProvider(ctx, scope, sandbox);
   if (row?.provider !== "facturapi" || !row.encryptedApiKey || !row.iv) {
     throw unprocessable(
       "stamping_provider_not_configured",
@@ -115,5 +121,33 @@ export async function stampingProviderFor(
   );
   const apiKey = new TextDecoder().decode(plaintext);
   plaintext.fill(0);
-  return new FacturapiProvider({ apiKey, baseUrl: ctx.env.FACTURAPI_BASE_URL || FACTURAPI_BASE_URL });
+  return new FacturapiProvider({
+    apiKey,
+    baseUrl: ctx.env.FACTURAPI_BASE_URL || FACTURAPI_BASE_URL,
+    fetch: recordingFetch(ctx, scope),
+  });
+}
+
+/**
+ * The PDF kept with a stamped CFDI: the one a printing provider (Facturapi) made of its document, or
+ * Timbre's print of the CFDI when the provider prints none (the sandbox) or its PDF cannot be had
+ * (the stamp stands either way: a missing print must not lose it).
+ */
+export async function stampedPdf(
+  ctx: ServiceContext,
+  provider: StampingProvider,
+  stamped: StampResult,
+): Promise<Uint8Array> {
+  if (provider.kind === "document" && stamped.providerReference) {
+    try {
+      return await provider.downloadPdf(stamped.providerReference);
+    } catch (error) {
+      ctx.log("warn", "provider PDF unavailable; Timbre prints the CFDI", {
+        provider: provider.id,
+        providerReference: stamped.providerReference,
+        error: String(error),
+      });
+    }
+  }
+  return cfdiPdf(parseCfdi(stamped.xml));
 }

@@ -15,6 +15,12 @@
  * Until the invoice is written, any failure releases the folio and the hold, so it leaves no folio
  * used, no money taken and no invoice. Once the invoice is written the folio and the charge belong to
  * it and are never released.
+ *
+ * One failure is different: a provider that timed out or failed without refusing (`isStampOutcomeUnknown`)
+ * may have stamped. An invoice is then written `processing` and keeps its folio and hold, and the
+ * queue job ../jobs/reconcile-stamp asks the provider again under the same idempotency key until it
+ * answers (202 to the caller meanwhile). The provider's idempotency key is the stamp request's own
+ * (its hold's key), never an id minted per attempt, so no retry or reconcile can stamp twice.
  */
 
 import { eq } from "drizzle-orm";
@@ -31,18 +37,18 @@ import {
   sealCfdi,
   type ValidInvoiceInput,
 } from "../../shared/cfdi/build";
-import { parseCfdi } from "../../shared/cfdi/parse";
+import type { Cfdi } from "../../shared/cfdi/model";
 import { AppError, badRequest, isAppError, unprocessable } from "../../shared/errors";
-import type { StampResult } from "../../shared/pac";
-import { cfdiPdf } from "../../shared/pdf/cfdi";
-import { recordConsumption } from "./consumables";
-import type { ActorContext } from "./context";
+import { isStampOutcomeUnknown, type StampResult } from "../../shared/pac";
+import { type PendingStamp, recordProcessingStamp } from "../jobs/reconcile-stamp";
+import type { ActorContext, ServiceContext } from "./context";
 import { loadOrganizationCsd } from "./csd";
-import { type ReceivedInvoice, receiveInvoices } from "./invoices";
+import { checkReceiverPreferences, type InvoiceRow, receiveInvoices } from "./invoices";
 import { type StampInvoiceRequest, withCatalogItems } from "./items";
 import { ledgerCall } from "./ledger";
+import { type StampSettlement, settleStamp } from "./stamp-settlement";
 import { relatedDocumentsInput, type StampRelatedDocuments } from "./stamping-documents";
-import { stampingProviderFor } from "./stamping-providers";
+import { stampedPdf, stampingProviderFor } from "./stamping-providers";
 import { requireOrgAccess } from "./tenancy";
 
 type Amount = string | number;
@@ -228,17 +234,29 @@ export async function stampingIssuer(ctx: ActorContext, providerId: string): Pro
   };
 }
 
+/** A stamped invoice, or one left `processing` while the provider's answer is reconciled. */
+export interface StampedInvoice {
+  invoice: InvoiceRow;
+  processing: boolean;
+}
+
 export async function stampInvoice(
   ctx: ActorContext,
   providerId: string,
   request: StampInvoiceRequest,
   idempotencyKey?: string,
-): Promise<ReceivedInvoice> {
+): Promise<StampedInvoice> {
   const issuer = await stampingIssuer(ctx, providerId);
   const input = await withCatalogItems(ctx, providerId, request);
   const related = await relatedDocumentsInput(ctx, providerId, input);
   const valid = parseStampInput(buildInput(issuer, input, related));
-  return stampAndStore(ctx, providerId, valid, input, idempotencyKey, async (stamped) => {
+  await checkReceiverPreferences(ctx, providerId, valid.receptor.rfc, {
+    paymentMethod: valid.paymentMethod ?? null,
+    cfdiUse: valid.receptor.cfdiUse ?? null,
+    paymentForm: valid.paymentForm ?? null,
+    currencyCode: valid.currency ?? "MXN",
+  });
+  const stored = async (stamped: StampedDocument): Promise<{ result: StampedInvoice; invoiceId: string }> => {
     const stampedBy = {
       stampingProvider: stamped.provider,
       providerReference: stamped.providerReference ?? null,
@@ -247,12 +265,7 @@ export async function stampInvoice(
       {
         readFiles: async () => ({
           xml: new File([stamped.xml], `${stamped.uuid}.xml`, { type: "application/xml" }),
-          // The sandbox PAC prints nothing, so Timbre prints the CFDI (Facturapi gives its own PDF).
-          ...(stamped.provider === "sandbox" && {
-            pdf: new File([cfdiPdf(parseCfdi(stamped.xml))], `${stamped.uuid}.pdf`, {
-              type: "application/pdf",
-            }),
-          }),
+          pdf: new File([await stamped.pdf()], `${stamped.uuid}.pdf`, { type: "application/pdf" }),
         }),
         // Who stamped it, in the invoice's own batch: cancelling and provider webhooks find it by this.
         alsoWrite: (invoice) => [
@@ -265,16 +278,27 @@ export async function stampInvoice(
     ]);
     if (!outcome!.ok) throw outcome!.error;
     return {
-      result: { ...outcome!, invoice: { ...outcome!.invoice, ...stampedBy } },
+      result: { invoice: { ...outcome!.invoice, ...stampedBy }, processing: false },
       invoiceId: outcome!.invoice.id,
     };
-  });
+  };
+  return stampAndStore(ctx, providerId, valid, input, idempotencyKey, stored, async (pending) => ({
+    invoice: await recordProcessingStamp(ctx, providerId, pending),
+    processing: true,
+  }));
+}
+
+/** A stamp as `store` gets it: who stamped, and its PDF printed on demand (./stamping-providers). */
+export interface StampedDocument extends StampResult {
+  provider: string;
+  pdf(): Promise<Uint8Array>;
 }
 
 /**
  * Steps 2–4 for a validated input: hold, folio, seal, stamp, then `store` writes the stamped CFDI and
  * says which invoice the consumption refers to. Until `store` returns, a failure releases the folio and
- * the hold.
+ * the hold, except a stamp whose outcome the provider left unknown when the caller can keep one
+ * (`pending`: the invoice is written `processing` with the folio and the hold, and reconciled later).
  */
 export async function stampAndStore<Result>(
   ctx: ActorContext,
@@ -282,9 +306,8 @@ export async function stampAndStore<Result>(
   valid: ValidInvoiceInput,
   input: { series?: string; folioNumber?: number | string },
   idempotencyKey: string | undefined,
-  store: (
-    stamped: StampResult & { provider: string },
-  ) => Promise<{ result: Result; invoiceId: string | null }>,
+  store: (stamped: StampedDocument) => Promise<{ result: Result; invoiceId: string | null }>,
+  pending?: (stamp: PendingStamp) => Promise<Result>,
 ): Promise<Result> {
   const provider = await providerFor(ctx, providerId);
   // A document provider (Facturapi) seals with the CSD uploaded there, not the one kept here.
@@ -293,10 +316,15 @@ export async function stampAndStore<Result>(
   const ledger = <T>(call: Parameters<typeof ledgerCall<T>>[2]) => ledgerCall(ctx.env, providerId, call);
   const key = await requestKey(ctx, idempotencyKey);
   // A key whose hold or reservation a failed attempt already settled gets a fresh one for this attempt.
-  let hold: LedgerHold = await ledger((l) => l.hold({ units: 1, idempotencyKey: key }));
+  let holdKey = key;
+  let hold: LedgerHold = await ledger((l) => l.hold({ units: 1, idempotencyKey: holdKey }));
   if (hold.state !== "held") {
-    hold = await ledger((l) => l.hold({ units: 1, idempotencyKey: `${key}:${crypto.randomUUID()}` }));
+    holdKey = `${key}:${crypto.randomUUID()}`;
+    hold = await ledger((l) => l.hold({ units: 1, idempotencyKey: holdKey }));
   }
+  // The provider's idempotency key is the live hold's: a retry of this request that finds its hold
+  // still held (a crash, a lost answer) asks for the same stamp, and so does every reconcile.
+  const providerKey = holdKey;
 
   let reservation: FolioReservation | undefined;
   let written = false;
@@ -309,22 +337,96 @@ export async function stampAndStore<Result>(
       reservation = await ledger((l) => l.reserveFolio({ series, requested, idempotencyKey: fresh }));
     }
     const folio = `${reservation.prefix}${reservation.folio}`;
-    const document = computeCfdi({ ...valid, ...(series && { series }), folio });
-    const stamped =
-      provider.kind === "document"
-        ? await provider.stamp({ document, idempotencyKey: hold.id })
-        : await provider.stamp({ xml: (await sealCfdi(document, csd!)).xml, idempotencyKey: hold.id });
-
-    const stored = await store({ ...stamped, provider: provider.id });
-    written = true;
+    const document: Cfdi = computeCfdi({ ...valid, ...(series && { series }), folio });
+    const sealed = provider.kind === "sealed_xml" ? (await sealCfdi(document, csd!)).xml : undefined;
     const { reservationId } = reservation;
-    await ledger((l) => l.commitFolio(reservationId));
-    const captured = await ledger((l) => l.capture(hold.id));
-    await recordConsumption(ctx, providerId, captured, stored.invoiceId);
+    /** Leaves the stamp `processing`, holding its folio and hold, for the reconcile job. */
+    const awaitReconcile = (providerReference: string | null) =>
+      pending!({
+        provider: provider.id,
+        document,
+        ...(sealed !== undefined && { sealedXml: sealed }),
+        providerKey,
+        holdId: hold.id,
+        reservationId,
+        providerReference,
+      });
+
+    let stamped: StampResult;
+    try {
+      stamped =
+        provider.kind === "document"
+          ? await provider.stamp({ document, idempotencyKey: providerKey })
+          : await provider.stamp({ xml: sealed!, idempotencyKey: providerKey });
+    } catch (error) {
+      if (!pending || !isStampOutcomeUnknown(error)) throw error;
+      ctx.log("warn", "stamp outcome unknown; the invoice waits for a reconcile", {
+        organizationId: providerId,
+        provider: provider.id,
+        error: isAppError(error) ? error.code : String(error),
+      });
+      const result = await awaitReconcile(providerReferenceOf(error));
+      written = true;
+      return result;
+    }
+
+    let stored: Awaited<ReturnType<typeof store>>;
+    try {
+      stored = await store({
+        ...stamped,
+        provider: provider.id,
+        pdf: () => stampedPdf(ctx, provider, stamped),
+      });
+    } catch (error) {
+      // Stamped but not stored (the database failed, not a rule): giving the folio back would let it
+      // be issued twice, so the stamp waits as `processing` and the reconcile stores it.
+      if (!pending || isAppError(error)) throw error;
+      ctx.log("error", "stamped but not stored; the invoice waits for a reconcile", {
+        organizationId: providerId,
+        uuid: stamped.uuid,
+        error: String(error),
+      });
+      const result = await awaitReconcile(stamped.providerReference ?? null);
+      written = true;
+      return result;
+    }
+    written = true;
+    await settleOrDefer(ctx, {
+      organizationId: providerId,
+      reservationId,
+      holdId: hold.id,
+      invoiceId: stored.invoiceId,
+    });
     return stored.result;
   } finally {
     if (!written) await releaseAll(ctx, providerId, hold.id, reservation?.reservationId);
   }
+}
+
+/**
+ * Settles a stamp whose invoice is already stored. The folio and the charge belong to that invoice
+ * now, so a failure here must neither give them back nor fail the request (a client retry would stamp
+ * again): the JOBS queue finishes the settlement, seconds later, well inside the reservation's
+ * 10-minute expiry.
+ */
+async function settleOrDefer(ctx: ServiceContext, settlement: StampSettlement): Promise<void> {
+  try {
+    await settleStamp(ctx, settlement);
+  } catch (error) {
+    ctx.log("error", "stamp stored but not settled; the queue settles it", {
+      ...settlement,
+      error: isAppError(error) ? error.code : String(error),
+    });
+    await ctx.env.JOBS.send({ type: "invoices.settle_stamp", ...settlement }, { delaySeconds: 5 });
+  }
+}
+
+/** The provider's id of a document it was still stamping (Facturapi's `provider_pending`), if it said. */
+function providerReferenceOf(error: unknown): string | null {
+  const reference = isAppError(error)
+    ? (error.details as { providerReference?: unknown } | undefined)?.providerReference
+    : undefined;
+  return typeof reference === "string" ? reference : null;
 }
 
 /** Gives back what a failed stamp reserved; a release that fails is logged, never masks the failure. */
