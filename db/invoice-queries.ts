@@ -678,7 +678,8 @@ async function rollupGroups(
   now: Date,
 ): Promise<RollupGroup[]> {
   const live = sql`${r.isCancelled} = 0`;
-  const pastDue = sql`${live} and ${r.dueAt} <> '' and ${r.dueAt} < ${now.toISOString()}`;
+  // Days before today are wholly past; today's invoices are summed from the invoices (invoiceAggregates).
+  const pastDue = sql`${live} and ${r.dueAt} <> '' and ${r.dueAt} < ${utcDay(now)}`;
   // Whole units and remainders are summed apart (see the schema), and read back as text into BigInt.
   const total = (units: SQLiteColumn, rest: SQLiteColumn, when: SQL) =>
     sql<string>`cast(coalesce(sum(case when ${when} then ${units} end), 0) as text) || ':' || cast(coalesce(sum(case when ${when} then ${rest} end), 0) as text)`;
@@ -756,26 +757,67 @@ export async function invoiceAggregates(
   now: Date,
 ): Promise<ListAggregates> {
   const rollup = rollupSelection(tenant, conditions);
-  if (rollup) {
-    const groups = await rollupGroups(db, rollup, now);
-    const money = rollupMoney(groups);
-    return {
-      totalCount: groups.reduce((n, g) => n + g.invoices, 0),
-      unreadCount: groups.reduce((n, g) => n + g.unread, 0),
-      amountDue: fromMicros(money.due),
-      amountPastDue: fromMicros(money.pastDue),
-      amountPaid: fromMicros(money.paid),
-    };
-  }
-  return invoiceAggregatesFromInvoices(db, tenant, conditions, now);
+  const totals = rollup
+    ? await rollupTotals(db, tenant, conditions, rollup, now)
+    : await invoiceTotals(db, tenant, conditions, now);
+  return {
+    totalCount: totals.totalCount,
+    unreadCount: totals.unreadCount,
+    amountDue: fromMicros(totals.due),
+    amountPastDue: fromMicros(totals.pastDue),
+    amountPaid: fromMicros(totals.paid),
+  };
 }
 
-async function invoiceAggregatesFromInvoices(
+interface Totals {
+  totalCount: number;
+  unreadCount: number;
+  due: bigint;
+  pastDue: bigint;
+  paid: bigint;
+}
+
+/** The UTC date of an instant, as the rollups' due days are written. */
+const utcDay = (at: Date) => at.toISOString().slice(0, 10);
+
+/**
+ * The totals from the rollups, plus what falls due earlier today: the rollups know the day an invoice
+ * is due, not the hour, so today's invoices due before `now` are summed from the invoices (the few of
+ * one day, found through the due-date index).
+ */
+async function rollupTotals(
+  db: Db,
+  tenant: Tenant,
+  conditions: readonly InvoiceCondition[],
+  selection: { table: RollupTable; where: SQL },
+  now: Date,
+): Promise<Totals> {
+  const dueEarlierToday: InvoiceCondition = {
+    op: "range",
+    field: "paymentDueAt",
+    lower: { value: `${utcDay(now)}T00:00:00.000Z`, inclusive: true },
+    upper: { value: now.toISOString(), inclusive: false },
+  };
+  const [groups, today] = await Promise.all([
+    rollupGroups(db, selection, now),
+    invoiceTotals(db, tenant, [...conditions, dueEarlierToday], now),
+  ]);
+  const money = rollupMoney(groups);
+  return {
+    totalCount: groups.reduce((n, g) => n + g.invoices, 0),
+    unreadCount: groups.reduce((n, g) => n + g.unread, 0),
+    due: money.due,
+    pastDue: money.pastDue + today.pastDue,
+    paid: money.paid,
+  };
+}
+
+async function invoiceTotals(
   db: Db,
   tenant: Tenant,
   conditions: readonly InvoiceCondition[],
   now: Date,
-): Promise<ListAggregates> {
+): Promise<Totals> {
   const where = invoiceWhere(tenant, conditions);
   // Settled invoices (most of an inbox) owe nothing: they skip the date comparison.
   const pastDue = sql`${invoices.dueMicros} <> 0 and ${invoices.paymentDueAt} < ${now.toISOString()}`;
@@ -807,13 +849,7 @@ async function invoiceAggregatesFromInvoices(
     if (!BALANCE_CODES.has(Number(extra.status))) continue;
     for (const key of ["due", "paid", "pastDue"] as const) totals[key] += sums[key];
   }
-  return {
-    totalCount,
-    unreadCount,
-    amountDue: fromMicros(totals.due),
-    amountPastDue: fromMicros(totals.pastDue),
-    amountPaid: fromMicros(totals.paid),
-  };
+  return { totalCount, unreadCount, ...totals };
 }
 
 /** How many invoices the conditions select, from the rollups; null when they cannot answer. */

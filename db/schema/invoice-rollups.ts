@@ -8,7 +8,7 @@
  * `invoice_item_rollups` holds the same totals per SAT product key of the invoices' concepts (an invoice
  * counts once per distinct key it carries), for the "spend by product" filter.
  *
- * Kept by SQLite triggers on `invoices` and `invoice_items` (migration 0009_invoice_rollup_triggers), in the same
+ * Kept by SQLite triggers on `invoices` and `invoice_items` (migration 0008_invoice_rollup_triggers), in the same
  * statement as the change they count: no code path can write an invoice and forget its rollup, and D1
  * and libSQL behave the same. Every invoice is counted once per side that has an organization.
  *
@@ -40,7 +40,11 @@ const keys = {
   /** Set only for invoices converted to MXN in aggregates (another currency with a rate), else ''. */
   currencyCode: text("currency_code").notNull(),
   exchangeRate: text("exchange_rate").notNull(),
-  /** paymentDueAt of invoices that still owe something (due > 0), else ''. */
+  /**
+   * The UTC date (YYYY-MM-DD) paymentDueAt falls on, for invoices that still owe something (due > 0),
+   * else ''. Days, not instants, so that an inbox has a few hundred rows, not one per unpaid invoice;
+   * the day that is today is summed from the invoices themselves (db/invoice-queries).
+   */
   dueAt: text("due_at").notNull(),
 };
 

@@ -16,6 +16,7 @@ export const NOTIFICATION_TYPES = [
   "balance.credited",
   "balance.low",
   "billing.payment_failed",
+  "stamp.failed",
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
@@ -159,6 +160,22 @@ export const balanceCreditedNotification = (credit: {
   title: "Balance credited",
   body: `${credit.amount} MXN were added to the balance; it is now ${credit.balanceAmount} MXN`,
   data: { ...credit },
+});
+
+/**
+ * A stamp the provider refused after the request had answered (a `processing` invoice that the
+ * reconcile found refused): nobody is waiting on the request any more, so the organization is told.
+ */
+export const stampFailedNotification = (failed: {
+  invoiceId: string;
+  code: string;
+  message: string;
+}): NotificationInput => ({
+  sourceId: `stamp.failed:${failed.invoiceId}`,
+  type: "stamp.failed",
+  title: "Stamp refused",
+  body: `The provider refused the invoice that was waiting to be stamped: ${failed.message}`,
+  data: { ...failed },
 });
 
 /** The warning of a balance that a stamp took below the threshold, keyed by that stamp's capture. */

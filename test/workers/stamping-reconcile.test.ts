@@ -311,6 +311,17 @@ describe("a stamp Facturapi failed with a 5xx", () => {
     expect(await ledger()).toEqual(before);
     expect((await row(invoiceId)).status).toBe("not_valid");
 
+    // Nobody waits on the request any more: the organization is told, once.
+    const notes = await call("GET", `/v1/notifications?organization_id=${issuer.id}&limit=100`, {
+      token: owner.token,
+    });
+    expect(notes.status, notes.text).toBe(200);
+    const failed = notes.json.data.filter(
+      (n: { type: string; data: { invoiceId?: string } }) =>
+        n.type === "stamp.failed" && n.data.invoiceId === invoiceId,
+    );
+    expect(failed).toHaveLength(1);
+
     const evidence = await call("GET", `/v1/invoices/${invoiceId}/evidence`, { token: owner.token });
     expect(evidence.json.items.map((i: { operation: string }) => i.operation)).toEqual([
       "stamp",

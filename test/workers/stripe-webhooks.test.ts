@@ -9,7 +9,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env, exports } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { providerWebhookEvents } from "../../db/schema";
+import { billingCheckoutSessions, providerWebhookEvents } from "../../db/schema";
 import { signStripePayload } from "../../shared/billing/stripe-signature";
 import type { JobMessage } from "../../workers/env";
 import worker from "../../workers/index";
@@ -179,6 +179,16 @@ describe("a paid balance top-up", () => {
     expect(await balance()).toBe(before + 100_00);
   });
 
+  it("credits a paid session of the organization's customer even without Timbre's record of it", async () => {
+    const before = await balance();
+    const session = await paidTopUp("250");
+    await db().delete(billingCheckoutSessions).where(eq(billingCheckoutSessions.id, session.id));
+    const e = fake.event("checkout.session.completed", session);
+    await post(JSON.stringify(e));
+    await runJobs([e.id]);
+    expect(await balance()).toBe(before + 250_00);
+  });
+
   it("credits nothing for an unpaid session, a session Timbre did not create, or another purpose", async () => {
     const before = await balance();
     const res = await call(
@@ -190,6 +200,7 @@ describe("a paid balance top-up", () => {
     const foreign = {
       ...unpaid,
       id: "cs_test_not_ours",
+      customer: "cus_someone_else",
       payment_status: "paid",
       metadata: { organization_id: org.id, purpose: "balance_top_up" },
     };

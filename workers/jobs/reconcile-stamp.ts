@@ -45,6 +45,7 @@ import { type AppError, isAppError } from "../../shared/errors";
 import { paymentState } from "../../shared/invoices/payment-status";
 import { invoiceRecord } from "../../shared/invoices/record";
 import { STATUS_CODES } from "../../shared/invoices/status";
+import { stampFailedNotification } from "../../shared/notifications/notifications";
 import { isStampRefusal, type StampResult } from "../../shared/pac";
 import type { JobMessage } from "../env";
 import { type ActorContext, nowIso, type ServiceContext } from "../services/context";
@@ -53,6 +54,7 @@ import { prepareFile } from "../services/files";
 import { guardedInvoiceUpdate, isGuardFailure } from "../services/invoice-payment-state";
 import { type InvoiceRow, invoiceEventStatement } from "../services/invoices";
 import { ledgerCall } from "../services/ledger";
+import { notifyOrganization } from "../services/notifications";
 import { linkEvidence } from "../services/provider-evidence";
 import { settleStamp } from "../services/stamp-settlement";
 import { stampedPdf, stampingProviderFor } from "../services/stamping-providers";
@@ -194,7 +196,15 @@ export async function reconcileStamp(ctx: ServiceContext, job: ReconcileStampJob
   } catch (error) {
     // Anything but a refusal leaves the outcome unknown still: the queue retries with backoff.
     if (!isStampRefusal(error)) throw error;
-    return (await markRefused(ctx, invoice, error)) ? settled(ctx, job, "refused") : "already_settled";
+    if (!(await markRefused(ctx, invoice, error))) return "already_settled";
+    const outcome = await settled(ctx, job, "refused");
+    // The notification is a courtesy on top of the invoice's own state: its failure is logged.
+    await notifyOrganization(
+      ctx.env,
+      job.organizationId,
+      stampFailedNotification({ invoiceId: invoice.id, code: error.code, message: error.message }),
+    ).catch((e) => ctx.log("warn", "stamp.failed not notified", { invoiceId: invoice.id, error: String(e) }));
+    return outcome;
   }
   const pdf = await stampedPdf(ctx, provider, stamped);
   return (await markStamped(ctx, invoice, { ...stamped, provider: provider.id }, pdf))

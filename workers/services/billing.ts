@@ -631,8 +631,17 @@ export async function listPaymentMethods(ctx: ActorContext, organizationId: stri
         }),
     ),
   ];
-  if (statements.length > 0) await batchWrite(ctx.db, statements);
-  return current.map(presentPaymentMethod);
+  await batchWrite(ctx.db, statements);
+  // Read back: a concurrent listing may have stored a first sighting under its own uuid.
+  const stored = await ctx.db
+    .select()
+    .from(billingPaymentMethods)
+    .where(eq(billingPaymentMethods.organizationId, organizationId));
+  const order = new Map(current.map((row, i) => [row.stripePaymentMethodId, i]));
+  return stored
+    .filter((row) => order.has(row.stripePaymentMethodId))
+    .sort((a, b) => order.get(a.stripePaymentMethodId)! - order.get(b.stripePaymentMethodId)!)
+    .map(presentPaymentMethod);
 }
 
 /** The payment method by Timbre id, after the tenant check of its own organization (another's → 404). */

@@ -29,7 +29,7 @@ import {
   type StripeEventData,
 } from "../../shared/billing/stripe-events";
 import { verifyStripeSignature } from "../../shared/billing/stripe-signature";
-import { AppError, badRequest } from "../../shared/errors";
+import { badRequest } from "../../shared/errors";
 import { formatMxn } from "../../shared/ledger/money";
 import { balanceCreditedNotification } from "../../shared/notifications/notifications";
 import { checkoutSessionRow, organizationOfCustomer, recordSubscription } from "./billing";
@@ -121,6 +121,7 @@ export type StripeApplyOutcome =
   | "awaiting_payment"
   | "not_a_top_up"
   | "unknown_session"
+  | "unexpected_amount"
   | "subscription_recorded"
   | "unknown_customer"
   | "notified"
@@ -154,28 +155,33 @@ async function apply(
     case "checkout": {
       if (event.purpose !== "balance_top_up") return "not_a_top_up";
       if (event.paymentStatus !== "paid") return "awaiting_payment";
-      // Only sessions Timbre created, for the organization it created them for, ever credit.
+      // Only sessions of the organization they name ever credit: one Timbre recorded for it, or (had
+      // that record been lost after Stripe created the session) one paid by that organization's customer.
       const session = await checkoutSessionRow(ctx, event.sessionId);
-      if (
-        !session ||
-        session.organizationId !== event.organizationId ||
-        session.purpose !== "balance_top_up"
-      ) {
-        ctx.log("warn", "stripe webhook: checkout session Timbre did not create", {
+      const owner = session
+        ? session.purpose === "balance_top_up"
+          ? session.organizationId
+          : null
+        : await organizationOfCustomer(ctx, event.customerId);
+      if (!owner || owner !== event.organizationId) {
+        ctx.log("warn", "stripe webhook: checkout session of no known organization", {
           eventId,
           sessionId: event.sessionId,
         });
         return "unknown_session";
       }
       if (event.currency?.toLowerCase() !== "mxn" || !event.amountTotal) {
-        throw new AppError(
-          422,
-          "unexpected_checkout_amount",
-          `Checkout session ${event.sessionId} was paid in ${event.currency} ${event.amountTotal}`,
-        );
+        // Timbre only creates MXN top-ups; retrying would not change this, so it is kept for a person.
+        ctx.log("error", "stripe webhook: top-up paid in an unexpected amount", {
+          eventId,
+          sessionId: event.sessionId,
+          currency: event.currency,
+          amountTotal: event.amountTotal,
+        });
+        return "unexpected_amount";
       }
       const amountTotal = event.amountTotal;
-      const organizationId = session.organizationId;
+      const organizationId = owner;
       const entry = await ledgerCall(ctx.env, organizationId, (l) =>
         l.credit({
           amount: formatMxn(amountTotal),

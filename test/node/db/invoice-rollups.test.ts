@@ -93,7 +93,7 @@ async function rollupDrift() {
         status_code, is_cancelled, coalesce(payment_method, '') payment_method,
         case when currency_code <> 'MXN' and exchange_rate is not null then currency_code else '' end currency_code,
         case when currency_code <> 'MXN' and exchange_rate is not null then exchange_rate else '' end exchange_rate,
-        case when due_micros <> 0 and payment_due_at is not null then payment_due_at else '' end due_at,
+        case when due_micros <> 0 and payment_due_at is not null then substr(payment_due_at, 1, 10) else '' end due_at,
         1 n, is_read = 0 u, due_micros / 1000000 du, due_micros % 1000000 dr, paid_micros / 1000000 pu,
         paid_micros % 1000000 pr, gross_price_micros / 1000000 gu, gross_price_micros % 1000000 gr
       from invoices where organization_id is not null
@@ -102,7 +102,7 @@ async function rollupDrift() {
         coalesce(payment_method, ''),
         case when currency_code <> 'MXN' and exchange_rate is not null then currency_code else '' end,
         case when currency_code <> 'MXN' and exchange_rate is not null then exchange_rate else '' end,
-        case when due_micros <> 0 and payment_due_at is not null then payment_due_at else '' end,
+        case when due_micros <> 0 and payment_due_at is not null then substr(payment_due_at, 1, 10) else '' end,
         1, is_read = 0, due_micros / 1000000, due_micros % 1000000, paid_micros / 1000000,
         paid_micros % 1000000, gross_price_micros / 1000000, gross_price_micros % 1000000
       from invoices where provider_id is not null
@@ -117,7 +117,7 @@ async function rollupDrift() {
         status_code, is_cancelled, coalesce(payment_method, '') payment_method,
         case when currency_code <> 'MXN' and exchange_rate is not null then currency_code else '' end currency_code,
         case when currency_code <> 'MXN' and exchange_rate is not null then exchange_rate else '' end exchange_rate,
-        case when due_micros <> 0 and payment_due_at is not null then payment_due_at else '' end due_at,
+        case when due_micros <> 0 and payment_due_at is not null then substr(payment_due_at, 1, 10) else '' end due_at,
         1 invoices, is_read = 0 unread, due_micros / 1000000 due_units, due_micros % 1000000 due_rest,
         paid_micros / 1000000 paid_units, paid_micros % 1000000 paid_rest, gross_price_micros / 1000000 gross_units,
         gross_price_micros % 1000000 gross_rest
@@ -127,7 +127,7 @@ async function rollupDrift() {
         coalesce(payment_method, ''),
         case when currency_code <> 'MXN' and exchange_rate is not null then currency_code else '' end,
         case when currency_code <> 'MXN' and exchange_rate is not null then exchange_rate else '' end,
-        case when due_micros <> 0 and payment_due_at is not null then payment_due_at else '' end,
+        case when due_micros <> 0 and payment_due_at is not null then substr(payment_due_at, 1, 10) else '' end,
         1, is_read = 0, due_micros / 1000000, due_micros % 1000000, paid_micros / 1000000,
         paid_micros % 1000000, gross_price_micros / 1000000, gross_price_micros % 1000000
       from invoices where provider_id is not null) i on i.id = k.invoice_id
@@ -178,6 +178,13 @@ describe("invoice rollups", () => {
     await run(sql`update invoices set paid_micros = paid_micros + due_micros / 2, due_micros = due_micros - due_micros / 2
       where due_micros > 0 and rowid % 2 = 0`);
     await run(sql`update invoices set payment_due_at = '2026-01-01T00:00:00.000Z' where rowid % 17 = 5`);
+    // Due on the day of NOW (18:00Z): hours before it are past due, hours after it are not yet.
+    await run(
+      sql`update invoices set payment_due_at = '2026-06-15T10:00:00.000Z' where due_micros > 0 and rowid % 7 = 3`,
+    );
+    await run(
+      sql`update invoices set payment_due_at = '2026-06-15T20:00:00.000Z' where due_micros > 0 and rowid % 7 = 4`,
+    );
     await run(sql`update invoices set is_cancelled = 1 where rowid % 19 = 6`);
     await run(sql`update invoices set payment_method = null where rowid % 23 = 7`);
     await run(

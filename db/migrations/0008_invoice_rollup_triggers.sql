@@ -14,7 +14,7 @@ CREATE TRIGGER invoice_rollups_insert AFTER INSERT ON invoices BEGIN
       coalesce(NEW.payment_method, ''),
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.currency_code else '' end,
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.exchange_rate else '' end,
-      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then NEW.payment_due_at else '' end,
+      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then substr(NEW.payment_due_at, 1, 10) else '' end,
       1,
       (NEW.is_read = 0),
       (NEW.due_micros / 1000000),
@@ -35,7 +35,7 @@ CREATE TRIGGER invoice_rollups_insert AFTER INSERT ON invoices BEGIN
       coalesce(NEW.payment_method, ''),
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.currency_code else '' end,
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.exchange_rate else '' end,
-      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then NEW.payment_due_at else '' end,
+      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then substr(NEW.payment_due_at, 1, 10) else '' end,
       1,
       (NEW.is_read = 0),
       (NEW.due_micros / 1000000),
@@ -56,7 +56,7 @@ CREATE TRIGGER invoice_rollups_insert AFTER INSERT ON invoices BEGIN
       coalesce(NEW.payment_method, ''),
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.currency_code else '' end,
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.exchange_rate else '' end,
-      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then NEW.payment_due_at else '' end,
+      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then substr(NEW.payment_due_at, 1, 10) else '' end,
       1,
       (NEW.is_read = 0),
       (NEW.due_micros / 1000000),
@@ -77,7 +77,7 @@ CREATE TRIGGER invoice_rollups_insert AFTER INSERT ON invoices BEGIN
       coalesce(NEW.payment_method, ''),
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.currency_code else '' end,
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.exchange_rate else '' end,
-      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then NEW.payment_due_at else '' end,
+      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then substr(NEW.payment_due_at, 1, 10) else '' end,
       1,
       (NEW.is_read = 0),
       (NEW.due_micros / 1000000),
@@ -101,7 +101,7 @@ CREATE TRIGGER invoice_rollups_delete AFTER DELETE ON invoices BEGIN
       coalesce(OLD.payment_method, ''),
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end,
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end,
-      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end,
+      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end,
       -1,
       -(OLD.is_read = 0),
       -(OLD.due_micros / 1000000),
@@ -112,7 +112,7 @@ CREATE TRIGGER invoice_rollups_delete AFTER DELETE ON invoices BEGIN
       -(OLD.gross_price_micros % 1000000)
     where OLD.organization_id is not null
     on conflict (tenant_id, side, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at) do update set invoices = invoices + excluded.invoices, unread = unread + excluded.unread, due_units = due_units + excluded.due_units, due_rest = due_rest + excluded.due_rest, paid_units = paid_units + excluded.paid_units, paid_rest = paid_rest + excluded.paid_rest, gross_units = gross_units + excluded.gross_units, gross_rest = gross_rest + excluded.gross_rest;
-  delete from invoice_rollups where tenant_id = (OLD.organization_id) and side = ('organization') and archived = (OLD.archived_by_organization_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end) and invoices = 0;
+  delete from invoice_rollups where tenant_id = (OLD.organization_id) and side = ('organization') and archived = (OLD.archived_by_organization_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end) and invoices = 0;
   insert into invoice_item_rollups (tenant_id, side, item_key, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at, invoices, unread, due_units, due_rest, paid_units, paid_rest, gross_units, gross_rest)
     select OLD.organization_id,
       'organization',
@@ -123,7 +123,7 @@ CREATE TRIGGER invoice_rollups_delete AFTER DELETE ON invoices BEGIN
       coalesce(OLD.payment_method, ''),
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end,
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end,
-      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end,
+      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end,
       -1,
       -(OLD.is_read = 0),
       -(OLD.due_micros / 1000000),
@@ -135,7 +135,7 @@ CREATE TRIGGER invoice_rollups_delete AFTER DELETE ON invoices BEGIN
     from (select distinct item_key from invoice_items where invoice_id = OLD.id and item_key is not null) k
     where OLD.organization_id is not null
     on conflict (tenant_id, side, item_key, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at) do update set invoices = invoices + excluded.invoices, unread = unread + excluded.unread, due_units = due_units + excluded.due_units, due_rest = due_rest + excluded.due_rest, paid_units = paid_units + excluded.paid_units, paid_rest = paid_rest + excluded.paid_rest, gross_units = gross_units + excluded.gross_units, gross_rest = gross_rest + excluded.gross_rest;
-  delete from invoice_item_rollups where tenant_id = (OLD.organization_id) and side = ('organization') and archived = (OLD.archived_by_organization_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end) and invoices = 0
+  delete from invoice_item_rollups where tenant_id = (OLD.organization_id) and side = ('organization') and archived = (OLD.archived_by_organization_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end) and invoices = 0
     and item_key in (select item_key from invoice_items where invoice_id = OLD.id);
   insert into invoice_rollups (tenant_id, side, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at, invoices, unread, due_units, due_rest, paid_units, paid_rest, gross_units, gross_rest)
     select OLD.provider_id,
@@ -146,7 +146,7 @@ CREATE TRIGGER invoice_rollups_delete AFTER DELETE ON invoices BEGIN
       coalesce(OLD.payment_method, ''),
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end,
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end,
-      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end,
+      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end,
       -1,
       -(OLD.is_read = 0),
       -(OLD.due_micros / 1000000),
@@ -157,7 +157,7 @@ CREATE TRIGGER invoice_rollups_delete AFTER DELETE ON invoices BEGIN
       -(OLD.gross_price_micros % 1000000)
     where OLD.provider_id is not null
     on conflict (tenant_id, side, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at) do update set invoices = invoices + excluded.invoices, unread = unread + excluded.unread, due_units = due_units + excluded.due_units, due_rest = due_rest + excluded.due_rest, paid_units = paid_units + excluded.paid_units, paid_rest = paid_rest + excluded.paid_rest, gross_units = gross_units + excluded.gross_units, gross_rest = gross_rest + excluded.gross_rest;
-  delete from invoice_rollups where tenant_id = (OLD.provider_id) and side = ('provider') and archived = (OLD.archived_by_provider_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end) and invoices = 0;
+  delete from invoice_rollups where tenant_id = (OLD.provider_id) and side = ('provider') and archived = (OLD.archived_by_provider_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end) and invoices = 0;
   insert into invoice_item_rollups (tenant_id, side, item_key, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at, invoices, unread, due_units, due_rest, paid_units, paid_rest, gross_units, gross_rest)
     select OLD.provider_id,
       'provider',
@@ -168,7 +168,7 @@ CREATE TRIGGER invoice_rollups_delete AFTER DELETE ON invoices BEGIN
       coalesce(OLD.payment_method, ''),
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end,
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end,
-      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end,
+      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end,
       -1,
       -(OLD.is_read = 0),
       -(OLD.due_micros / 1000000),
@@ -180,7 +180,7 @@ CREATE TRIGGER invoice_rollups_delete AFTER DELETE ON invoices BEGIN
     from (select distinct item_key from invoice_items where invoice_id = OLD.id and item_key is not null) k
     where OLD.provider_id is not null
     on conflict (tenant_id, side, item_key, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at) do update set invoices = invoices + excluded.invoices, unread = unread + excluded.unread, due_units = due_units + excluded.due_units, due_rest = due_rest + excluded.due_rest, paid_units = paid_units + excluded.paid_units, paid_rest = paid_rest + excluded.paid_rest, gross_units = gross_units + excluded.gross_units, gross_rest = gross_rest + excluded.gross_rest;
-  delete from invoice_item_rollups where tenant_id = (OLD.provider_id) and side = ('provider') and archived = (OLD.archived_by_provider_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end) and invoices = 0
+  delete from invoice_item_rollups where tenant_id = (OLD.provider_id) and side = ('provider') and archived = (OLD.archived_by_provider_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end) and invoices = 0
     and item_key in (select item_key from invoice_items where invoice_id = OLD.id);
 END;
 --> statement-breakpoint
@@ -194,7 +194,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
       coalesce(OLD.payment_method, ''),
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end,
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end,
-      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end,
+      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end,
       -1,
       -(OLD.is_read = 0),
       -(OLD.due_micros / 1000000),
@@ -205,7 +205,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
       -(OLD.gross_price_micros % 1000000)
     where OLD.organization_id is not null
     on conflict (tenant_id, side, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at) do update set invoices = invoices + excluded.invoices, unread = unread + excluded.unread, due_units = due_units + excluded.due_units, due_rest = due_rest + excluded.due_rest, paid_units = paid_units + excluded.paid_units, paid_rest = paid_rest + excluded.paid_rest, gross_units = gross_units + excluded.gross_units, gross_rest = gross_rest + excluded.gross_rest;
-  delete from invoice_rollups where tenant_id = (OLD.organization_id) and side = ('organization') and archived = (OLD.archived_by_organization_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end) and invoices = 0;
+  delete from invoice_rollups where tenant_id = (OLD.organization_id) and side = ('organization') and archived = (OLD.archived_by_organization_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end) and invoices = 0;
   insert into invoice_item_rollups (tenant_id, side, item_key, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at, invoices, unread, due_units, due_rest, paid_units, paid_rest, gross_units, gross_rest)
     select OLD.organization_id,
       'organization',
@@ -216,7 +216,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
       coalesce(OLD.payment_method, ''),
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end,
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end,
-      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end,
+      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end,
       -1,
       -(OLD.is_read = 0),
       -(OLD.due_micros / 1000000),
@@ -228,7 +228,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
     from (select distinct item_key from invoice_items where invoice_id = OLD.id and item_key is not null) k
     where OLD.organization_id is not null
     on conflict (tenant_id, side, item_key, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at) do update set invoices = invoices + excluded.invoices, unread = unread + excluded.unread, due_units = due_units + excluded.due_units, due_rest = due_rest + excluded.due_rest, paid_units = paid_units + excluded.paid_units, paid_rest = paid_rest + excluded.paid_rest, gross_units = gross_units + excluded.gross_units, gross_rest = gross_rest + excluded.gross_rest;
-  delete from invoice_item_rollups where tenant_id = (OLD.organization_id) and side = ('organization') and archived = (OLD.archived_by_organization_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end) and invoices = 0
+  delete from invoice_item_rollups where tenant_id = (OLD.organization_id) and side = ('organization') and archived = (OLD.archived_by_organization_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end) and invoices = 0
     and item_key in (select item_key from invoice_items where invoice_id = OLD.id);
   insert into invoice_rollups (tenant_id, side, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at, invoices, unread, due_units, due_rest, paid_units, paid_rest, gross_units, gross_rest)
     select OLD.provider_id,
@@ -239,7 +239,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
       coalesce(OLD.payment_method, ''),
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end,
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end,
-      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end,
+      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end,
       -1,
       -(OLD.is_read = 0),
       -(OLD.due_micros / 1000000),
@@ -250,7 +250,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
       -(OLD.gross_price_micros % 1000000)
     where OLD.provider_id is not null
     on conflict (tenant_id, side, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at) do update set invoices = invoices + excluded.invoices, unread = unread + excluded.unread, due_units = due_units + excluded.due_units, due_rest = due_rest + excluded.due_rest, paid_units = paid_units + excluded.paid_units, paid_rest = paid_rest + excluded.paid_rest, gross_units = gross_units + excluded.gross_units, gross_rest = gross_rest + excluded.gross_rest;
-  delete from invoice_rollups where tenant_id = (OLD.provider_id) and side = ('provider') and archived = (OLD.archived_by_provider_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end) and invoices = 0;
+  delete from invoice_rollups where tenant_id = (OLD.provider_id) and side = ('provider') and archived = (OLD.archived_by_provider_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end) and invoices = 0;
   insert into invoice_item_rollups (tenant_id, side, item_key, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at, invoices, unread, due_units, due_rest, paid_units, paid_rest, gross_units, gross_rest)
     select OLD.provider_id,
       'provider',
@@ -261,7 +261,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
       coalesce(OLD.payment_method, ''),
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end,
       case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end,
-      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end,
+      case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end,
       -1,
       -(OLD.is_read = 0),
       -(OLD.due_micros / 1000000),
@@ -273,7 +273,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
     from (select distinct item_key from invoice_items where invoice_id = OLD.id and item_key is not null) k
     where OLD.provider_id is not null
     on conflict (tenant_id, side, item_key, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at) do update set invoices = invoices + excluded.invoices, unread = unread + excluded.unread, due_units = due_units + excluded.due_units, due_rest = due_rest + excluded.due_rest, paid_units = paid_units + excluded.paid_units, paid_rest = paid_rest + excluded.paid_rest, gross_units = gross_units + excluded.gross_units, gross_rest = gross_rest + excluded.gross_rest;
-  delete from invoice_item_rollups where tenant_id = (OLD.provider_id) and side = ('provider') and archived = (OLD.archived_by_provider_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then OLD.payment_due_at else '' end) and invoices = 0
+  delete from invoice_item_rollups where tenant_id = (OLD.provider_id) and side = ('provider') and archived = (OLD.archived_by_provider_at is not null) and status_code = (OLD.status_code) and is_cancelled = (OLD.is_cancelled) and payment_method = (coalesce(OLD.payment_method, '')) and currency_code = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.currency_code else '' end) and exchange_rate = (case when OLD.currency_code <> 'MXN' and OLD.exchange_rate is not null then OLD.exchange_rate else '' end) and due_at = (case when OLD.due_micros <> 0 and OLD.payment_due_at is not null then substr(OLD.payment_due_at, 1, 10) else '' end) and invoices = 0
     and item_key in (select item_key from invoice_items where invoice_id = OLD.id);
   insert into invoice_rollups (tenant_id, side, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at, invoices, unread, due_units, due_rest, paid_units, paid_rest, gross_units, gross_rest)
     select NEW.organization_id,
@@ -284,7 +284,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
       coalesce(NEW.payment_method, ''),
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.currency_code else '' end,
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.exchange_rate else '' end,
-      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then NEW.payment_due_at else '' end,
+      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then substr(NEW.payment_due_at, 1, 10) else '' end,
       1,
       (NEW.is_read = 0),
       (NEW.due_micros / 1000000),
@@ -305,7 +305,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
       coalesce(NEW.payment_method, ''),
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.currency_code else '' end,
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.exchange_rate else '' end,
-      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then NEW.payment_due_at else '' end,
+      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then substr(NEW.payment_due_at, 1, 10) else '' end,
       1,
       (NEW.is_read = 0),
       (NEW.due_micros / 1000000),
@@ -326,7 +326,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
       coalesce(NEW.payment_method, ''),
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.currency_code else '' end,
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.exchange_rate else '' end,
-      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then NEW.payment_due_at else '' end,
+      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then substr(NEW.payment_due_at, 1, 10) else '' end,
       1,
       (NEW.is_read = 0),
       (NEW.due_micros / 1000000),
@@ -347,7 +347,7 @@ CREATE TRIGGER invoice_rollups_update AFTER UPDATE OF organization_id, provider_
       coalesce(NEW.payment_method, ''),
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.currency_code else '' end,
       case when NEW.currency_code <> 'MXN' and NEW.exchange_rate is not null then NEW.exchange_rate else '' end,
-      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then NEW.payment_due_at else '' end,
+      case when NEW.due_micros <> 0 and NEW.payment_due_at is not null then substr(NEW.payment_due_at, 1, 10) else '' end,
       1,
       (NEW.is_read = 0),
       (NEW.due_micros / 1000000),
@@ -372,7 +372,7 @@ CREATE TRIGGER invoice_item_rollups_insert AFTER INSERT ON invoice_items BEGIN
       coalesce(i.payment_method, ''),
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.currency_code else '' end,
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.exchange_rate else '' end,
-      case when i.due_micros <> 0 and i.payment_due_at is not null then i.payment_due_at else '' end,
+      case when i.due_micros <> 0 and i.payment_due_at is not null then substr(i.payment_due_at, 1, 10) else '' end,
       1,
       (i.is_read = 0),
       (i.due_micros / 1000000),
@@ -395,7 +395,7 @@ CREATE TRIGGER invoice_item_rollups_insert AFTER INSERT ON invoice_items BEGIN
       coalesce(i.payment_method, ''),
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.currency_code else '' end,
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.exchange_rate else '' end,
-      case when i.due_micros <> 0 and i.payment_due_at is not null then i.payment_due_at else '' end,
+      case when i.due_micros <> 0 and i.payment_due_at is not null then substr(i.payment_due_at, 1, 10) else '' end,
       1,
       (i.is_read = 0),
       (i.due_micros / 1000000),
@@ -421,7 +421,7 @@ CREATE TRIGGER invoice_item_rollups_delete AFTER DELETE ON invoice_items BEGIN
       coalesce(i.payment_method, ''),
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.currency_code else '' end,
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.exchange_rate else '' end,
-      case when i.due_micros <> 0 and i.payment_due_at is not null then i.payment_due_at else '' end,
+      case when i.due_micros <> 0 and i.payment_due_at is not null then substr(i.payment_due_at, 1, 10) else '' end,
       -1,
       -(i.is_read = 0),
       -(i.due_micros / 1000000),
@@ -446,7 +446,7 @@ CREATE TRIGGER invoice_item_rollups_delete AFTER DELETE ON invoice_items BEGIN
       coalesce(i.payment_method, ''),
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.currency_code else '' end,
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.exchange_rate else '' end,
-      case when i.due_micros <> 0 and i.payment_due_at is not null then i.payment_due_at else '' end,
+      case when i.due_micros <> 0 and i.payment_due_at is not null then substr(i.payment_due_at, 1, 10) else '' end,
       -1,
       -(i.is_read = 0),
       -(i.due_micros / 1000000),
@@ -475,7 +475,7 @@ CREATE TRIGGER invoice_item_rollups_update AFTER UPDATE OF invoice_id, item_key 
       coalesce(i.payment_method, ''),
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.currency_code else '' end,
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.exchange_rate else '' end,
-      case when i.due_micros <> 0 and i.payment_due_at is not null then i.payment_due_at else '' end,
+      case when i.due_micros <> 0 and i.payment_due_at is not null then substr(i.payment_due_at, 1, 10) else '' end,
       -1,
       -(i.is_read = 0),
       -(i.due_micros / 1000000),
@@ -500,7 +500,7 @@ CREATE TRIGGER invoice_item_rollups_update AFTER UPDATE OF invoice_id, item_key 
       coalesce(i.payment_method, ''),
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.currency_code else '' end,
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.exchange_rate else '' end,
-      case when i.due_micros <> 0 and i.payment_due_at is not null then i.payment_due_at else '' end,
+      case when i.due_micros <> 0 and i.payment_due_at is not null then substr(i.payment_due_at, 1, 10) else '' end,
       -1,
       -(i.is_read = 0),
       -(i.due_micros / 1000000),
@@ -525,7 +525,7 @@ CREATE TRIGGER invoice_item_rollups_update AFTER UPDATE OF invoice_id, item_key 
       coalesce(i.payment_method, ''),
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.currency_code else '' end,
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.exchange_rate else '' end,
-      case when i.due_micros <> 0 and i.payment_due_at is not null then i.payment_due_at else '' end,
+      case when i.due_micros <> 0 and i.payment_due_at is not null then substr(i.payment_due_at, 1, 10) else '' end,
       1,
       (i.is_read = 0),
       (i.due_micros / 1000000),
@@ -548,7 +548,7 @@ CREATE TRIGGER invoice_item_rollups_update AFTER UPDATE OF invoice_id, item_key 
       coalesce(i.payment_method, ''),
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.currency_code else '' end,
       case when i.currency_code <> 'MXN' and i.exchange_rate is not null then i.exchange_rate else '' end,
-      case when i.due_micros <> 0 and i.payment_due_at is not null then i.payment_due_at else '' end,
+      case when i.due_micros <> 0 and i.payment_due_at is not null then substr(i.payment_due_at, 1, 10) else '' end,
       1,
       (i.is_read = 0),
       (i.due_micros / 1000000),
@@ -564,26 +564,26 @@ CREATE TRIGGER invoice_item_rollups_update AFTER UPDATE OF invoice_id, item_key 
 END;
 --> statement-breakpoint
 INSERT INTO invoice_rollups (tenant_id, side, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at, invoices, unread, due_units, due_rest, paid_units, paid_rest, gross_units, gross_rest)
-  select organization_id, 'organization', invoices.archived_by_organization_at is not null, invoices.status_code, invoices.is_cancelled, coalesce(invoices.payment_method, ''), case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.currency_code else '' end, case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.exchange_rate else '' end, case when invoices.due_micros <> 0 and invoices.payment_due_at is not null then invoices.payment_due_at else '' end,
+  select organization_id, 'organization', invoices.archived_by_organization_at is not null, invoices.status_code, invoices.is_cancelled, coalesce(invoices.payment_method, ''), case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.currency_code else '' end, case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.exchange_rate else '' end, case when invoices.due_micros <> 0 and invoices.payment_due_at is not null then substr(invoices.payment_due_at, 1, 10) else '' end,
     count(*), sum(is_read = 0), sum(due_micros / 1000000), sum(due_micros % 1000000), sum(paid_micros / 1000000), sum(paid_micros % 1000000), sum(gross_price_micros / 1000000), sum(gross_price_micros % 1000000)
   from invoices where organization_id is not null
   group by 1, 2, 3, 4, 5, 6, 7, 8, 9;
 --> statement-breakpoint
 INSERT INTO invoice_item_rollups (tenant_id, side, item_key, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at, invoices, unread, due_units, due_rest, paid_units, paid_rest, gross_units, gross_rest)
-  select organization_id, 'organization', k.item_key, invoices.archived_by_organization_at is not null, invoices.status_code, invoices.is_cancelled, coalesce(invoices.payment_method, ''), case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.currency_code else '' end, case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.exchange_rate else '' end, case when invoices.due_micros <> 0 and invoices.payment_due_at is not null then invoices.payment_due_at else '' end,
+  select organization_id, 'organization', k.item_key, invoices.archived_by_organization_at is not null, invoices.status_code, invoices.is_cancelled, coalesce(invoices.payment_method, ''), case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.currency_code else '' end, case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.exchange_rate else '' end, case when invoices.due_micros <> 0 and invoices.payment_due_at is not null then substr(invoices.payment_due_at, 1, 10) else '' end,
     count(*), sum(is_read = 0), sum(due_micros / 1000000), sum(due_micros % 1000000), sum(paid_micros / 1000000), sum(paid_micros % 1000000), sum(gross_price_micros / 1000000), sum(gross_price_micros % 1000000)
   from invoices join (select distinct invoice_id, item_key from invoice_items where item_key is not null) k on k.invoice_id = invoices.id
   where organization_id is not null
   group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10;
 --> statement-breakpoint
 INSERT INTO invoice_rollups (tenant_id, side, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at, invoices, unread, due_units, due_rest, paid_units, paid_rest, gross_units, gross_rest)
-  select provider_id, 'provider', invoices.archived_by_provider_at is not null, invoices.status_code, invoices.is_cancelled, coalesce(invoices.payment_method, ''), case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.currency_code else '' end, case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.exchange_rate else '' end, case when invoices.due_micros <> 0 and invoices.payment_due_at is not null then invoices.payment_due_at else '' end,
+  select provider_id, 'provider', invoices.archived_by_provider_at is not null, invoices.status_code, invoices.is_cancelled, coalesce(invoices.payment_method, ''), case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.currency_code else '' end, case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.exchange_rate else '' end, case when invoices.due_micros <> 0 and invoices.payment_due_at is not null then substr(invoices.payment_due_at, 1, 10) else '' end,
     count(*), sum(is_read = 0), sum(due_micros / 1000000), sum(due_micros % 1000000), sum(paid_micros / 1000000), sum(paid_micros % 1000000), sum(gross_price_micros / 1000000), sum(gross_price_micros % 1000000)
   from invoices where provider_id is not null
   group by 1, 2, 3, 4, 5, 6, 7, 8, 9;
 --> statement-breakpoint
 INSERT INTO invoice_item_rollups (tenant_id, side, item_key, archived, status_code, is_cancelled, payment_method, currency_code, exchange_rate, due_at, invoices, unread, due_units, due_rest, paid_units, paid_rest, gross_units, gross_rest)
-  select provider_id, 'provider', k.item_key, invoices.archived_by_provider_at is not null, invoices.status_code, invoices.is_cancelled, coalesce(invoices.payment_method, ''), case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.currency_code else '' end, case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.exchange_rate else '' end, case when invoices.due_micros <> 0 and invoices.payment_due_at is not null then invoices.payment_due_at else '' end,
+  select provider_id, 'provider', k.item_key, invoices.archived_by_provider_at is not null, invoices.status_code, invoices.is_cancelled, coalesce(invoices.payment_method, ''), case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.currency_code else '' end, case when invoices.currency_code <> 'MXN' and invoices.exchange_rate is not null then invoices.exchange_rate else '' end, case when invoices.due_micros <> 0 and invoices.payment_due_at is not null then substr(invoices.payment_due_at, 1, 10) else '' end,
     count(*), sum(is_read = 0), sum(due_micros / 1000000), sum(due_micros % 1000000), sum(paid_micros / 1000000), sum(paid_micros % 1000000), sum(gross_price_micros / 1000000), sum(gross_price_micros % 1000000)
   from invoices join (select distinct invoice_id, item_key from invoice_items where item_key is not null) k on k.invoice_id = invoices.id
   where provider_id is not null

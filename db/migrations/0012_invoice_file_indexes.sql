@@ -1,2 +1,0 @@
-CREATE INDEX `invoices_pdf_file_idx` ON `invoices` (`pdf_file_id`) WHERE "invoices"."pdf_file_id" IS NOT NULL;--> statement-breakpoint
-CREATE INDEX `invoices_purchase_order_file_idx` ON `invoices` (`purchase_order_file_id`) WHERE "invoices"."purchase_order_file_id" IS NOT NULL;
