@@ -275,8 +275,14 @@ export const MATRIX: Record<string, Entry> = {
   "GET /v1/dev/outbox": { kind: "public", why: "exists only with DEV_ROUTES=true (local runs)" },
   "GET /v1/catalogs/tax-regimes": { kind: "public", why: "public reference data (catalogs), no tenant data" },
   "GET /v1/catalogs/cfdi-uses": { kind: "public", why: "public reference data (catalogs), no tenant data" },
-  "GET /v1/catalogs/payment-forms": { kind: "public", why: "public reference data (catalogs), no tenant data" },
-  "GET /v1/catalogs/payment-methods": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/payment-forms": {
+    kind: "public",
+    why: "public reference data (catalogs), no tenant data",
+  },
+  "GET /v1/catalogs/payment-methods": {
+    kind: "public",
+    why: "public reference data (catalogs), no tenant data",
+  },
   "GET /v1/catalogs/states": { kind: "public", why: "public reference data (catalogs), no tenant data" },
   "GET /v1/catalogs/countries": { kind: "public", why: "public reference data (catalogs), no tenant data" },
   "GET /v1/catalogs/banks": { kind: "public", why: "public reference data (catalogs), no tenant data" },
@@ -284,7 +290,10 @@ export const MATRIX: Record<string, Entry> = {
   "GET /v1/catalogs/taxes": { kind: "public", why: "public reference data (catalogs), no tenant data" },
   "GET /v1/catalogs/industries": { kind: "public", why: "public reference data (catalogs), no tenant data" },
   "GET /v1/catalogs/job-titles": { kind: "public", why: "public reference data (catalogs), no tenant data" },
-  "GET /v1/catalogs/product-keys": { kind: "public", why: "public reference data (catalogs), no tenant data" },
+  "GET /v1/catalogs/product-keys": {
+    kind: "public",
+    why: "public reference data (catalogs), no tenant data",
+  },
   "GET /v1/catalogs/unit-keys": { kind: "public", why: "public reference data (catalogs), no tenant data" },
   "GET /v1/catalogs/geo": { kind: "public", why: "public reference data (catalogs), no tenant data" },
   "GET /v1/catalogs/efos": { kind: "public", why: "the SAT publishes the 69-B list; no tenant data" },

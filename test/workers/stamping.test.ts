@@ -172,7 +172,9 @@ describe("POST /v1/invoices/stamp", () => {
     expect(asIssuer.text).toBe(xml.text);
     const outsider = await signUp("outsider");
     await createOrg(outsider, { name: "AJENA" });
-    expect((await call("GET", `/v1/files/${invoice.xmlFile.id}`, { token: outsider.token })).status).toBe(404);
+    expect((await call("GET", `/v1/files/${invoice.xmlFile.id}`, { token: outsider.token })).status).toBe(
+      404,
+    );
     const report = await verifyCfdi(parseCfdi(xml.text));
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.checks.map((c) => c.check)).toEqual(
