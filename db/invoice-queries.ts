@@ -18,10 +18,11 @@
  *   units and remainders (`sum(x / 1000000)`, `sum(x % 1000000)`), neither of which can overflow. No
  *   float is involved; results are exact decimal strings.
  * - Cost: when the filters only name status, archived, cancelled, payment method or one product key
- *   (the inbox's tabs and "spend by product"), the counts and sums come from the tenant's running totals (invoice_rollups, kept by
- *   triggers), whatever the inbox's size. Otherwise from one pass over the matching invoices (a
- *   receiver's listing indexes carry the columns it reads, so on that side the pass reads no rows),
- *   plus one over the rare invoices to convert. A page is chosen by rowid before any row is read (see
+ *   (the inbox's tabs and "spend by product"), the counts and sums come from the tenant's running
+ *   totals (invoice_rollups, kept by triggers) plus the invoices due earlier today, whatever the
+ *   inbox's size. Otherwise from one pass over the matching invoices, grouped by status and by the
+ *   currency and rate to convert (a receiver's listing indexes carry the columns it reads, so on that
+ *   side the pass reads no rows). A page is chosen by rowid before any row is read (see
  *   selectInvoicePage). bench/inbox.bench.ts measures both at 10k and 100k invoices.
  */
 import { type SQL, sql } from "drizzle-orm";
@@ -466,11 +467,6 @@ function convertMicros(amount: bigint, rate: bigint): bigint {
   return product < 0n ? -rounded : rounded;
 }
 
-/** Invoices whose money counts (COUNTS_IN_BALANCES, not cancelled). */
-const inBalance = sql`${inList(
-  invoices.statusCode,
-  COUNTS_IN_BALANCES.map((s) => STATUS_CODES[s]),
-)} and ${invoices.isCancelled} = 0`;
 /** Amounts that must be converted to MXN (another currency with an exchange rate). */
 const converted = sql`${invoices.currencyCode} <> 'MXN' and ${invoices.exchangeRate} is not null`;
 
@@ -532,7 +528,7 @@ async function sumRows<K extends string, E extends Record<string, SQL | SQLiteCo
   where: SQL,
   sums: Record<K, SumSpec>,
   extra: E,
-  by: SQLiteColumn[] = [],
+  by: Array<SQLiteColumn | SQL> = [],
 ): Promise<SumRow<K, E>[]> {
   const { result, split } = await exactly((split) =>
     db
@@ -546,35 +542,6 @@ async function sumRows<K extends string, E extends Record<string, SQL | SQLiteCo
     totals: Object.fromEntries(keys.map((key) => [key, readSum(row, key, split)])) as Record<K, bigint>,
     extra: row as Record<keyof E, unknown>,
   }));
-}
-
-/**
- * What converting changes in `sums` over the balance invoices matching `where`: the invoices to
- * convert, grouped by currency and rate, each group's raw share taken out and put back converted.
- */
-async function conversions<K extends string>(
-  db: Db,
-  where: SQL,
-  sums: Record<K, SumSpec>,
-): Promise<Record<K, bigint>> {
-  const groups = await sumRows(
-    db,
-    sql`${where} and ${inBalance} and ${converted}`,
-    sums,
-    { rate: invoices.exchangeRate },
-    [invoices.currencyCode, invoices.exchangeRate],
-  );
-  const keys = Object.keys(sums) as K[];
-  const delta = Object.fromEntries(keys.map((key) => [key, 0n])) as Record<K, bigint>;
-  for (const group of groups) {
-    // TipoCambio has at most 6 decimals in the CFDI schema, so it reads exactly as millionths.
-    const rate = BigInt(toMicros(String(group.extra.rate)));
-    for (const key of keys) {
-      const raw = group.totals[key];
-      delta[key] += convertMicros(raw, rate) - raw;
-    }
-  }
-  return delta;
 }
 
 export interface ListAggregates {
@@ -718,8 +685,8 @@ async function rollupGroups(
 type MoneyKey = "due" | "paid" | "pastDue" | "gross";
 
 /**
- * Balance money of rollup groups in MXN: groups of statuses that do not count are skipped, and each
- * (currency, rate) is converted once over all its statuses, as `conversions` does over invoices.
+ * Balance money of rollup groups (or of invoices grouped the same way) in MXN: groups of statuses that
+ * do not count are skipped, and each (currency, rate) is converted once over all its statuses.
  */
 function rollupMoney(groups: readonly RollupGroup[]): Record<MoneyKey, bigint> {
   const keys: MoneyKey[] = ["due", "paid", "pastDue", "gross"];
@@ -746,9 +713,8 @@ function rollupMoney(groups: readonly RollupGroup[]): Record<MoneyKey, bigint> {
 /**
  * Tatem's list aggregates over the filtered invoices (see the header for the definitions). From the
  * rollups when they can answer (a few hundred rows instead of every invoice), else from one pass over
- * the invoices grouped by status: the listing indexes hold the status in order, so groups cost
- * nothing, and which statuses count in balances is then decided once per group instead of once per
- * invoice. Both give the same numbers (test/node/db/invoice-rollups.test.ts).
+ * the invoices grouped like the rollups, so that which statuses count in balances is decided once per
+ * group instead of once per invoice. Both give the same numbers (test/node/db/invoice-rollups.test.ts).
  */
 export async function invoiceAggregates(
   db: Db,
@@ -775,6 +741,7 @@ interface Totals {
   due: bigint;
   pastDue: bigint;
   paid: bigint;
+  gross: bigint;
 }
 
 /** The UTC date of an instant, as the rollups' due days are written. */
@@ -800,7 +767,8 @@ async function rollupTotals(
   };
   const [groups, today] = await Promise.all([
     rollupGroups(db, selection, now),
-    invoiceTotals(db, tenant, [...conditions, dueEarlierToday], now),
+    // The day's few invoices come from the due-date index; a product key is checked against them.
+    invoiceTotals(db, tenant, [...conditions, dueEarlierToday], now, { walk: true }),
   ]);
   const money = rollupMoney(groups);
   return {
@@ -809,47 +777,61 @@ async function rollupTotals(
     due: money.due,
     pastDue: money.pastDue + today.pastDue,
     paid: money.paid,
+    gross: money.gross,
   };
 }
 
+/**
+ * The totals from the invoices themselves, in one pass grouped as the rollups are (by status, and by
+ * currency and rate for the invoices converted to MXN), so that both paths share rollupMoney.
+ */
 async function invoiceTotals(
   db: Db,
   tenant: Tenant,
   conditions: readonly InvoiceCondition[],
   now: Date,
+  options: WhereOptions = {},
 ): Promise<Totals> {
-  const where = invoiceWhere(tenant, conditions);
+  const live = sql`${invoices.isCancelled} = 0`;
   // Settled invoices (most of an inbox) owe nothing: they skip the date comparison.
-  const pastDue = sql`${invoices.dueMicros} <> 0 and ${invoices.paymentDueAt} < ${now.toISOString()}`;
-  const money = (when?: SQL) => ({
-    due: { column: invoices.dueMicros, when },
-    paid: { column: invoices.paidMicros, when },
-    pastDue: { column: invoices.dueMicros, when: when ? sql`${when} and ${pastDue}` : pastDue },
-  });
-  const [statuses, delta] = await Promise.all([
-    sumRows(
-      db,
-      where,
-      money(sql`${invoices.isCancelled} = 0`),
-      {
-        status: invoices.statusCode,
-        total: sql`count(*)`,
-        unread: sql`coalesce(sum(${invoices.isRead} = 0), 0)`,
-      },
-      [invoices.statusCode],
-    ),
-    conversions(db, where, money()),
-  ]);
-  const totals = { ...delta };
-  let totalCount = 0;
-  let unreadCount = 0;
-  for (const { extra, totals: sums } of statuses) {
-    totalCount += Number(extra.total);
-    unreadCount += Number(extra.unread);
-    if (!BALANCE_CODES.has(Number(extra.status))) continue;
-    for (const key of ["due", "paid", "pastDue"] as const) totals[key] += sums[key];
-  }
-  return { totalCount, unreadCount, ...totals };
+  const pastDue = sql`${live} and ${invoices.dueMicros} <> 0 and ${invoices.paymentDueAt} < ${now.toISOString()}`;
+  const currency = sql`case when ${converted} then ${invoices.currencyCode} else '' end`;
+  const rate = sql`case when ${converted} then ${invoices.exchangeRate} else '' end`;
+  const rows = await sumRows(
+    db,
+    invoiceWhere(tenant, conditions, options),
+    {
+      due: { column: invoices.dueMicros, when: live },
+      paid: { column: invoices.paidMicros, when: live },
+      pastDue: { column: invoices.dueMicros, when: pastDue },
+      gross: { column: invoices.grossPriceMicros, when: live },
+    },
+    {
+      statusCode: invoices.statusCode,
+      currencyCode: currency,
+      exchangeRate: rate,
+      total: sql`count(*)`,
+      unread: sql`coalesce(sum(${invoices.isRead} = 0), 0)`,
+    },
+    [invoices.statusCode, currency, rate],
+  );
+  const groups: RollupGroup[] = rows.map(({ extra, totals }) => ({
+    statusCode: Number(extra.statusCode),
+    currencyCode: String(extra.currencyCode),
+    exchangeRate: String(extra.exchangeRate),
+    invoices: Number(extra.total),
+    unread: Number(extra.unread),
+    ...totals,
+  }));
+  const money = rollupMoney(groups);
+  return {
+    totalCount: groups.reduce((n, g) => n + g.invoices, 0),
+    unreadCount: groups.reduce((n, g) => n + g.unread, 0),
+    due: money.due,
+    pastDue: money.pastDue,
+    paid: money.paid,
+    gross: money.gross,
+  };
 }
 
 /** How many invoices the conditions select, from the rollups; null when they cannot answer. */
@@ -921,13 +903,7 @@ export async function grossPriceBalance(
 ): Promise<string> {
   const rollup = rollupSelection(tenant, conditions);
   if (rollup) return fromMicros(rollupMoney(await rollupGroups(db, rollup, new Date())).gross);
-  const where = invoiceWhere(tenant, conditions);
-  const gross = { gross: { column: invoices.grossPriceMicros } };
-  const [[pass], delta] = await Promise.all([
-    sumRows(db, sql`${where} and ${inBalance}`, gross, {}),
-    conversions(db, where, gross),
-  ]);
-  return fromMicros((pass?.totals.gross ?? 0n) + delta.gross);
+  return fromMicros((await invoiceTotals(db, tenant, conditions, new Date())).gross);
 }
 
 export const DISTINCT_LISTS = [
