@@ -66,7 +66,9 @@ export function ensureClient() {
 }
 
 let counter = 0;
-export const uniqueEmail = (prefix = "user") => `${prefix}.${Date.now()}.${++counter}@example.com`;
+// A random part too: suites that freeze the clock (vi.setSystemTime) would otherwise repeat addresses.
+export const uniqueEmail = (prefix = "user") =>
+  `${prefix}.${Date.now()}.${++counter}.${crypto.randomUUID().slice(0, 8)}@example.com`;
 
 export async function passwordLogin(email: string, password = PASSWORD, extra: Record<string, string> = {}) {
   await ensureClient();
