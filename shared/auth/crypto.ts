@@ -27,6 +27,19 @@ export async function sha256Hex(input: string | Uint8Array): Promise<string> {
   return hex(await crypto.subtle.digest("SHA-256", data));
 }
 
+/** Hex HMAC-SHA256 of `message` under a text secret (webhook signatures, both ways). */
+export async function hmacSha256Hex(secret: string, message: string | Uint8Array): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const data = typeof message === "string" ? encoder.encode(message) : message;
+  return hex(await crypto.subtle.sign("HMAC", key, data));
+}
+
 /** Compares two strings in time that depends only on their length. */
 export function constantTimeEqual(a: string, b: string): boolean {
   const ab = encoder.encode(a);

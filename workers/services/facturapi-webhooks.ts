@@ -22,6 +22,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { z } from "zod";
 import { batchWrite } from "../../db/client";
 import { invoices, providerWebhookEvents } from "../../db/schema";
+import { constantTimeEqual, hmacSha256Hex } from "../../shared/auth/crypto";
 import { AppError, badRequest, unauthorized } from "../../shared/errors";
 import {
   CANCELLATION_STATUSES,
@@ -64,8 +65,6 @@ const Event = z.object({
     .passthrough(),
 });
 
-const hexBytes = (hex: string) => Uint8Array.from(hex.match(/../g)!, (byte) => Number.parseInt(byte, 16));
-
 /** Whether `signature` is the hex HMAC-SHA256 of `body` under `secret`; compared in constant time. */
 export async function verifyFacturapiSignature(
   secret: string,
@@ -74,14 +73,7 @@ export async function verifyFacturapiSignature(
 ): Promise<boolean> {
   const hex = signature?.trim().toLowerCase() ?? "";
   if (!/^[0-9a-f]{64}$/.test(hex)) return false;
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["verify"],
-  );
-  return crypto.subtle.verify("HMAC", key, hexBytes(hex), body);
+  return constantTimeEqual(hex, await hmacSha256Hex(secret, body));
 }
 
 export interface WebhookReceipt {
