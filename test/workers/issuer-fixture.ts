@@ -8,9 +8,11 @@ import { providerOrganizations } from "../../db/schema";
 import { base64ToBytes } from "../../shared/encoding";
 import { call, callMultipart, createOrg, db, signUp, type TestUser } from "./harness";
 
-const csdFile = (name: string) => base64ToBytes(env.TEST_FIXTURES[`csd/EKU9003173C9/${name}`]!);
+/** A file of SAT's test CSD for EKU9003173C9, as bytes. */
+export const csdFile = (name: string) => base64ToBytes(env.TEST_FIXTURES[`csd/EKU9003173C9/${name}`]!);
 
-async function uploadCsd(user: TestUser, orgId: string) {
+/** Uploads the EKU9003173C9 test CSD to an organization the way a user does. */
+export async function uploadCsd(user: TestUser, orgId: string) {
   const upload = async (type: string, bytes: Uint8Array) => {
     const res = await callMultipart("POST", `/v1/files?type=${type}&organization_id=${orgId}`, user.token, {
       file: new File([bytes], `csd.${type}`, { type: "application/octet-stream" }),

@@ -12,12 +12,11 @@ import { invoices, organizationStampingProviders, providerOrganizations } from "
 import { loadCsd } from "../../shared/cfdi/csd";
 import { parseCfdi } from "../../shared/cfdi/parse";
 import { verifyCfdi } from "../../shared/cfdi/verify";
-import { base64ToBytes } from "../../shared/encoding";
 import { FakeFacturapi } from "../fakes/facturapi";
 import { addMember, call, createOrg, db, signUp } from "./harness";
+import { csdFile } from "./issuer-fixture";
 
 const API_KEY = "sk_test_Timbre0FakeFacturapi9Key";
-const csdFile = (name: string) => base64ToBytes(env.TEST_FIXTURES[`csd/EKU9003173C9/${name}`]!);
 
 const fake = new FakeFacturapi({
   apiKey: API_KEY,

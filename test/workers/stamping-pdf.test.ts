@@ -3,59 +3,17 @@
  * the XML, and GET /v1/invoices/{id}/download serves it (format=pdf, and inside the default ZIP) to
  * both sides of the invoice, saying what the stamped XML says.
  */
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { providerOrganizations } from "../../db/schema";
 import { timbre } from "../../shared/cfdi/model";
 import { parseCfdi } from "../../shared/cfdi/parse";
-import { base64ToBytes } from "../../shared/encoding";
 import { listEntries, readEntry } from "../../shared/zip";
 import { allText, inspectPdf } from "../node/pdf/inspect";
-import { call, callMultipart, createOrg, db, signUp, type TestUser } from "./harness";
+import { call } from "./harness";
+import { setUpIssuer } from "./issuer-fixture";
 
-const csdFile = (name: string) => base64ToBytes(env.TEST_FIXTURES[`csd/EKU9003173C9/${name}`]!);
-
-const owner = await signUp("issuer");
-const issuer = await createOrg(owner, {
-  name: "ESCUELA KEMPER URGATE",
-  taxIdentifier: "EKU9003173C9",
-  taxRegimes: ["601"],
-  postalCode: "42501",
-});
-const clientOwner = await signUp("client");
-const client = await createOrg(clientOwner, { name: "CLIENTE DE PRUEBA", taxRegimes: ["601"] });
-
-async function uploadCsd(user: TestUser, orgId: string) {
-  const upload = async (type: string, bytes: Uint8Array) => {
-    const res = await callMultipart("POST", `/v1/files?type=${type}&organization_id=${orgId}`, user.token, {
-      file: new File([bytes], `csd.${type}`, { type: "application/octet-stream" }),
-    });
-    expect(res.status, res.text).toBe(201);
-    return res.json.file.id as string;
-  };
-  const res = await call("PUT", `/v1/organizations/${orgId}/csd`, {
-    token: user.token,
-    body: {
-      csdCertFileId: await upload("csd_cert_file", csdFile("EKU9003173C9.cer")),
-      csdKeyFileId: await upload("csd_key_file", csdFile("EKU9003173C9.key")),
-      csdPassword: new TextDecoder().decode(csdFile("password.txt")).trim(),
-    },
-  });
-  expect(res.status, res.text).toBe(200);
-}
-
-await uploadCsd(owner, issuer.id);
-{
-  const now = new Date().toISOString();
-  await db()
-    .insert(providerOrganizations)
-    .values({ organizationId: client.id, providerId: issuer.id, createdAt: now, updatedAt: now });
-  const topUp = await call("POST", `/v1/balance/top-ups?organization_id=${issuer.id}`, {
-    token: owner.token,
-    body: { amount: 100 },
-  });
-  expect(topUp.status, topUp.text).toBe(201);
-}
+const { owner, issuer, client, clientOwner, topUp } = await setUpIssuer();
+await topUp(100);
 
 const follow = (url: string) => exports.default.fetch(new Request(url));
 

@@ -12,15 +12,14 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { consumptions, invoices, providerOrganizations } from "../../db/schema";
 import { loadCsd } from "../../shared/cfdi/csd";
-import { base64ToBytes } from "../../shared/encoding";
 import type { JobMessage } from "../../workers/env";
 import worker from "../../workers/index";
 import { ledgerStub } from "../../workers/services/ledger";
 import { FAKE_PDF, FakeFacturapi } from "../fakes/facturapi";
 import { addMember, call, createOrg, db, signUp } from "./harness";
+import { csdFile } from "./issuer-fixture";
 
 const API_KEY = "sk_test_Timbre0Reconcile9Key";
-const csdFile = (name: string) => base64ToBytes(env.TEST_FIXTURES[`csd/EKU9003173C9/${name}`]!);
 
 const fake = new FakeFacturapi({
   apiKey: API_KEY,

@@ -1,64 +1,14 @@
-/**
- * Issuing payment complements (POST /v1/invoice-payments/stamp) and credit notes (type E on
- * POST /v1/invoices/stamp) with the SAT test CSD of EKU9003173C9: a PPD invoice paid in two
- * installments moves to PAGO_PARCIAL then PAGADO, each complement verifying (TFD included) and valid
- * under the Pagos 2.0 rules; an overpayment, a PUE invoice, a wrong recipient and another organization's
- * invoice are refused before anything is held or numbered. The tests run in order on one issuer.
- */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { providerOrganizations } from "../../db/schema";
 import { complemento } from "../../shared/cfdi/model";
 import { parseCfdi } from "../../shared/cfdi/parse";
 import { validateCfdi } from "../../shared/cfdi/validate";
 import { verifyCfdi } from "../../shared/cfdi/verify";
-import { base64ToBytes } from "../../shared/encoding";
-import { call, callMultipart, createOrg, db, signUp, type TestUser } from "./harness";
+import { call, createOrg, signUp } from "./harness";
+import { setUpIssuer } from "./issuer-fixture";
 import { seedInvoice } from "./security-matrix";
 
-const csdFile = (name: string) => base64ToBytes(env.TEST_FIXTURES[`csd/EKU9003173C9/${name}`]!);
-
-const owner = await signUp("issuer");
-const issuer = await createOrg(owner, {
-  name: "ESCUELA KEMPER URGATE",
-  taxIdentifier: "EKU9003173C9",
-  taxRegimes: ["601"],
-  postalCode: "42501",
-});
-const clientOwner = await signUp("client");
-const client = await createOrg(clientOwner, { name: "CLIENTE DE PRUEBA", taxRegimes: ["601"] });
-
-async function uploadCsd(user: TestUser, orgId: string) {
-  const upload = async (type: string, bytes: Uint8Array) => {
-    const res = await callMultipart("POST", `/v1/files?type=${type}&organization_id=${orgId}`, user.token, {
-      file: new File([bytes], `csd.${type}`, { type: "application/octet-stream" }),
-    });
-    expect(res.status, res.text).toBe(201);
-    return res.json.file.id as string;
-  };
-  const res = await call("PUT", `/v1/organizations/${orgId}/csd`, {
-    token: user.token,
-    body: {
-      csdCertFileId: await upload("csd_cert_file", csdFile("EKU9003173C9.cer")),
-      csdKeyFileId: await upload("csd_key_file", csdFile("EKU9003173C9.key")),
-      csdPassword: new TextDecoder().decode(csdFile("password.txt")).trim(),
-    },
-  });
-  expect(res.status, res.text).toBe(200);
-}
-
-await uploadCsd(owner, issuer.id);
-{
-  const now = new Date().toISOString();
-  await db()
-    .insert(providerOrganizations)
-    .values({ organizationId: client.id, providerId: issuer.id, createdAt: now, updatedAt: now });
-  const topUp = await call("POST", `/v1/balance/top-ups?organization_id=${issuer.id}`, {
-    token: owner.token,
-    body: { amount: 200 },
-  });
-  expect(topUp.status, topUp.text).toBe(201);
-}
+const { owner, issuer, client, clientOwner, topUp } = await setUpIssuer();
+await topUp(200);
 
 const recipient = {
   name: "CLIENTE DE PRUEBA",

@@ -1,20 +1,11 @@
-/**
- * POST /v1/invoices/stamp and the balance routes, end to end with the SAT test CSD of EKU9003173C9:
- * the balance gate before any provider call, folio numbering under 20 concurrent stamps, a provider
- * refusal that gives everything back, Idempotency-Key replays, the stamped XML verifying with the
- * engine (TFD included), and tenancy. The tests of this file run in order on one issuing organization.
- */
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { invoices, providerOrganizations } from "../../db/schema";
 import { parseCfdi } from "../../shared/cfdi/parse";
 import { verifyCfdi } from "../../shared/cfdi/verify";
-import { base64ToBytes } from "../../shared/encoding";
 import { netUnitPrice } from "../../workers/services/stamping";
-import { addMember, call, callMultipart, createOrg, db, randomRfc, signUp, type TestUser } from "./harness";
-
-const csdFile = (name: string) => base64ToBytes(env.TEST_FIXTURES[`csd/EKU9003173C9/${name}`]!);
+import { addMember, call, createOrg, db, randomRfc, signUp } from "./harness";
+import { uploadCsd } from "./issuer-fixture";
 
 const owner = await signUp("issuer");
 const issuer = await createOrg(owner, {
@@ -25,25 +16,6 @@ const issuer = await createOrg(owner, {
 });
 const clientOwner = await signUp("client");
 const client = await createOrg(clientOwner, { name: "CLIENTE DE PRUEBA", taxRegimes: ["601"] });
-
-async function uploadCsd(user: TestUser, orgId: string) {
-  const upload = async (type: string, bytes: Uint8Array) => {
-    const res = await callMultipart("POST", `/v1/files?type=${type}&organization_id=${orgId}`, user.token, {
-      file: new File([bytes], `csd.${type}`, { type: "application/octet-stream" }),
-    });
-    expect(res.status, res.text).toBe(201);
-    return res.json.file.id as string;
-  };
-  const res = await call("PUT", `/v1/organizations/${orgId}/csd`, {
-    token: user.token,
-    body: {
-      csdCertFileId: await upload("csd_cert_file", csdFile("EKU9003173C9.cer")),
-      csdKeyFileId: await upload("csd_key_file", csdFile("EKU9003173C9.key")),
-      csdPassword: new TextDecoder().decode(csdFile("password.txt")).trim(),
-    },
-  });
-  expect(res.status, res.text).toBe(200);
-}
 
 await uploadCsd(owner, issuer.id);
 {
