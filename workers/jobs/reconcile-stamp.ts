@@ -24,7 +24,7 @@
  * Redelivery: the invoice's row is written under a guard on its status; a settled invoice only has its
  * ledger settlement repeated (capture and release answer the same when repeated), so nothing happens twice.
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { batchWrite, insertRows } from "../../db/client";
 import {
@@ -34,8 +34,6 @@ import {
   invoiceLocalTaxes,
   invoices,
   invoiceTaxes,
-  organizations,
-  providerOrganizations,
 } from "../../db/schema";
 import type { Cfdi } from "../../shared/cfdi/model";
 import { parseCfdi } from "../../shared/cfdi/parse";
@@ -47,12 +45,18 @@ import { invoiceRecord } from "../../shared/invoices/record";
 import { STATUS_CODES } from "../../shared/invoices/status";
 import { stampFailedNotification } from "../../shared/notifications/notifications";
 import { isStampRefusal, type StampResult } from "../../shared/pac";
+import { normalizeRfc } from "../../shared/rfc";
 import type { JobMessage } from "../env";
 import { type ActorContext, nowIso, type ServiceContext } from "../services/context";
 import { announceInvoiceEvents } from "../services/event-feed";
 import { prepareFile } from "../services/files";
 import { guardedInvoiceUpdate, isGuardFailure } from "../services/invoice-payment-state";
-import { type InvoiceRow, invoiceEventStatement } from "../services/invoices";
+import {
+  type InvoiceRow,
+  invoiceDetailRows,
+  invoiceEventStatement,
+  linkedOrganization,
+} from "../services/invoices";
 import { ledgerCall } from "../services/ledger";
 import { notifyOrganization } from "../services/notifications";
 import { linkEvidence } from "../services/provider-evidence";
@@ -256,23 +260,6 @@ async function markRefused(ctx: ServiceContext, invoice: InvoiceRow, refusal: Ap
   ]);
 }
 
-/** The linked client organization with this RFC, which receives the invoice once stamped. */
-async function receiverOf(ctx: ServiceContext, issuerId: string, rfc: string) {
-  const [row] = await ctx.db
-    .select({ id: organizations.id })
-    .from(providerOrganizations)
-    .innerJoin(organizations, eq(organizations.id, providerOrganizations.organizationId))
-    .where(
-      and(
-        eq(providerOrganizations.providerId, issuerId),
-        eq(organizations.taxIdentifier, rfc),
-        isNull(organizations.deletedAt),
-      ),
-    )
-    .limit(1);
-  return row?.id ?? null;
-}
-
 /**
  * Turns the processing invoice into the stamped CFDI: its fields, items and taxes as the inbox
  * records any CFDI (shared/invoices/record), its files, its receiver. False when another delivery
@@ -290,7 +277,9 @@ async function markStamped(
     await verifyCfdi(cfdi),
     validateCfdi(cfdi),
   );
-  const receiver = await receiverOf(ctx, invoice.providerId!, cfdi.Receptor.Rfc);
+  const receiver =
+    (await linkedOrganization(ctx.db, "client", invoice.providerId!, normalizeRfc(cfdi.Receptor.Rfc)))?.id ??
+    null;
   // Files belong to the receiving organization when it is here, else to the issuer (as received ones).
   const owner = receiver ?? invoice.providerId!;
   const [xmlFile, pdfFile] = await Promise.all([
@@ -316,32 +305,15 @@ async function markStamped(
     providerReference: stamped.providerReference ?? invoice.providerReference,
   };
   Object.assign(changes, paymentState({ ...invoice, ...changes }, [], []).fields);
-  const owned = { invoiceId: invoice.id, createdAt: now, updatedAt: now };
-  const itemRows: (typeof invoiceItems.$inferInsert)[] = [];
-  const itemTaxRows: (typeof invoiceItemTaxes.$inferInsert)[] = [];
-  for (const { taxes: lineTaxes, ...item } of items) {
-    const itemId = crypto.randomUUID();
-    itemRows.push({ ...item, ...owned, id: itemId });
-    for (const tax of lineTaxes) {
-      itemTaxRows.push({ ...tax, ...owned, id: crypto.randomUUID(), invoiceItemId: itemId });
-    }
-  }
+  const detail = invoiceDetailRows(invoice.id, { items, taxes, localTaxes }, now);
   return guardedWrite(ctx, [
     // First: a delivery that finds the invoice changed stops here, before anything else is written.
     guardedInvoiceUpdate(ctx.db, invoice, changes, now),
     ...insertRows(ctx.db, files, [xmlFile, pdfFile]),
-    ...insertRows(ctx.db, invoiceItems, itemRows),
-    ...insertRows(ctx.db, invoiceItemTaxes, itemTaxRows),
-    ...insertRows(
-      ctx.db,
-      invoiceTaxes,
-      taxes.map((t) => ({ ...t, ...owned, id: crypto.randomUUID() })),
-    ),
-    ...insertRows(
-      ctx.db,
-      invoiceLocalTaxes,
-      localTaxes.map((t) => ({ ...t, ...owned, id: crypto.randomUUID() })),
-    ),
+    ...insertRows(ctx.db, invoiceItems, detail.items),
+    ...insertRows(ctx.db, invoiceItemTaxes, detail.itemTaxes),
+    ...insertRows(ctx.db, invoiceTaxes, detail.taxes),
+    ...insertRows(ctx.db, invoiceLocalTaxes, detail.localTaxes),
     invoiceEventStatement(ctx, { ...invoice, organizationId: receiver }, "invoice.status_changed", {
       from: "processing",
       to: fields.status,

@@ -128,7 +128,7 @@ interface Sides {
   callerOrganizationId: string;
 }
 
-async function linkedOrganization(
+export async function linkedOrganization(
   db: Db,
   side: "provider" | "client",
   organizationId: string,
@@ -566,6 +566,30 @@ function writeStatements(
   ];
 }
 
+/** The rows of a recorded CFDI's concepts, their taxes, and its document and local taxes. */
+export function invoiceDetailRows(
+  invoiceId: string,
+  { items, taxes, localTaxes }: Pick<InvoiceRecord, "items" | "taxes" | "localTaxes">,
+  now: string,
+) {
+  const owned = { invoiceId, createdAt: now, updatedAt: now };
+  const itemRows: (typeof invoiceItems.$inferInsert)[] = [];
+  const itemTaxRows: (typeof invoiceItemTaxes.$inferInsert)[] = [];
+  for (const { taxes: lineTaxes, ...item } of items) {
+    const itemId = crypto.randomUUID();
+    itemRows.push({ ...item, ...owned, id: itemId });
+    for (const tax of lineTaxes) {
+      itemTaxRows.push({ ...tax, ...owned, id: crypto.randomUUID(), invoiceItemId: itemId });
+    }
+  }
+  return {
+    items: itemRows,
+    itemTaxes: itemTaxRows,
+    taxes: taxes.map((t) => ({ ...t, ...owned, id: crypto.randomUUID() })),
+    localTaxes: localTaxes.map((t) => ({ ...t, ...owned, id: crypto.randomUUID() })),
+  };
+}
+
 /** Stores the document's files in R2 and builds the rows that record it. */
 async function buildInvoice(ctx: ActorContext, side: ReceiveSide, doc: Prepared): Promise<InvoiceRows> {
   const { sides, record, uploaded } = doc;
@@ -635,41 +659,10 @@ async function buildInvoice(ctx: ActorContext, side: ReceiveSide, doc: Prepared)
 
   Object.assign(row, paymentState(row, [], []).fields);
 
-  const itemRows: (typeof invoiceItems.$inferInsert)[] = [];
-  const itemTaxRows: (typeof invoiceItemTaxes.$inferInsert)[] = [];
-  for (const { taxes: lineTaxes, ...item } of items) {
-    const itemId = crypto.randomUUID();
-    itemRows.push({ ...item, id: itemId, invoiceId: id, createdAt: now, updatedAt: now });
-    for (const tax of lineTaxes) {
-      itemTaxRows.push({
-        ...tax,
-        id: crypto.randomUUID(),
-        invoiceId: id,
-        invoiceItemId: itemId,
-        createdAt: now,
-        updatedAt: now,
-      });
-    }
-  }
   return {
     invoice: row,
     files: [xmlFile, pdfFile, purchaseOrderFile].filter((f): f is FileRow => f !== null),
-    items: itemRows,
-    itemTaxes: itemTaxRows,
-    taxes: taxes.map((t) => ({
-      ...t,
-      id: crypto.randomUUID(),
-      invoiceId: id,
-      createdAt: now,
-      updatedAt: now,
-    })),
-    localTaxes: localTaxes.map((t) => ({
-      ...t,
-      id: crypto.randomUUID(),
-      invoiceId: id,
-      createdAt: now,
-      updatedAt: now,
-    })),
+    ...invoiceDetailRows(id, { items, taxes, localTaxes }, now),
     event: invoiceEventRow(ctx, row, "invoice.received", {
       status: row.status,
       uuid: row.uuid,
