@@ -90,6 +90,14 @@ export async function presentUser(ctx: ServiceContext, user: UserRow) {
 }
 
 /** Builds the code row and its message; callers add both to their batch, then call `enqueue`. */
+/**
+ * The stored hash of a code. Six-digit codes are only ever checked for a signed-in user, so their hash
+ * includes the user: two users may well be sent the same six digits (one in a million each time), and
+ * the hash is unique. A password-reset code is a 192-bit token found without a user.
+ */
+const codeHashOf = (purpose: Purpose, code: string, userId?: string) =>
+  sha256Hex(purpose === "password_reset" ? `${purpose}:${code}` : `${purpose}:${userId ?? ""}:${code}`);
+
 async function issueCode(
   ctx: ServiceContext,
   user: UserRow,
@@ -120,7 +128,7 @@ async function issueCode(
     id: crypto.randomUUID(),
     userId: user.id,
     purpose,
-    codeHash: await sha256Hex(`${purpose}:${code}`),
+    codeHash: await codeHashOf(purpose, code, user.id),
     target,
     expiresAt: new Date(Date.now() + CODE_TTL_MS[purpose]).toISOString(),
     createdAt: nowIso(),
@@ -169,7 +177,7 @@ export async function createUser(
     await batchWrite(ctx.db, [ctx.db.insert(users).values(user), ...verification.statements]);
   } catch (e) {
     // Two sign-ups raced past the check above; the unique index let only one in.
-    if (String(e).includes("UNIQUE"))
+    if (String(e).includes("users.email"))
       throw conflict("email_already_exists", "A user with this email address already exists");
     throw e;
   }
@@ -277,7 +285,7 @@ export async function sendVerification(ctx: ActorContext, channel: "email" | "wh
 
 /** Consumes a code of `purpose`; the target must still be the one the code was sent to. */
 async function consumeCode(ctx: ServiceContext, purpose: Purpose, code: string, userId?: string) {
-  const codeHash = await sha256Hex(`${purpose}:${code}`);
+  const codeHash = await codeHashOf(purpose, code, userId);
   const [row] = await ctx.db
     .select()
     .from(verificationCodes)
